@@ -1,0 +1,85 @@
+//! The `curlens` binary: parse arguments, call the library, print, pick the exit code
+//! (0 ok, 2 error).
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command, TableOrJson};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("curlens: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(threads) = cli.threads {
+        configure_threads(threads.get())?;
+    }
+    match cli.command {
+        Command::Inspect(args) => inspect(args),
+        Command::Schema(args) => schema(args),
+    }
+}
+
+/// Sets both thread pools before polars is first used.
+fn configure_threads(threads: usize) -> anyhow::Result<()> {
+    // SAFETY: called once at start-up, before any other thread exists.
+    unsafe { std::env::set_var("POLARS_MAX_THREADS", threads.to_string()) };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .context("configuring the thread pool")
+}
+
+fn inspect(args: cli::InspectArgs) -> anyhow::Result<ExitCode> {
+    let load = curlens::ingest::load(&args.input.paths, &args.input.load_options())?;
+    let inspection = curlens::inspect::inspect(&load)?;
+    let text = match args.format {
+        TableOrJson::Table => curlens::inspect::render_table(&inspection),
+        TableOrJson::Json => serde_json::to_string_pretty(&inspection)? + "\n",
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schema(args: cli::SchemaArgs) -> anyhow::Result<ExitCode> {
+    let text = if args.markdown {
+        curlens::schema::render_markdown_table()
+    } else {
+        curlens::schema::canonical_schema()
+            .iter()
+            .map(|(name, dtype)| format!("{name}\t{dtype}\n"))
+            .collect()
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

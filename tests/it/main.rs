@@ -1,0 +1,11 @@
+//! curlens integration tests: one binary.
+
+// Loading each format and each quirk from fixtures the project writes itself.
+mod ingest;
+// Bad input: each case and its exact message.
+mod bad_input;
+// The binary end to end: output and exit codes.
+mod cli;
+// Real third-party exports from ../shared/testdata/real, when present.
+mod conformance;
+mod util;
