@@ -35,7 +35,8 @@ fn bench_ingest(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("legacy csv 200k rows: cost by service", |b| {
         b.iter(|| {
-            let load = ingest::load(std::slice::from_ref(&path), &LoadOptions::default()).expect("load");
+            let load =
+                ingest::load(std::slice::from_ref(&path), &LoadOptions::default()).expect("load");
             let lf = load
                 .frame
                 .clone()

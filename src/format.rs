@@ -61,10 +61,16 @@ pub fn detect(columns: &[(String, DataType)]) -> Result<Detection, String> {
     };
 
     if has("BilledCost") && has("ChargePeriodStart") {
-        return found(SourceFormat::Focus, "BilledCost and ChargePeriodStart columns");
+        return found(
+            SourceFormat::Focus,
+            "BilledCost and ChargePeriodStart columns",
+        );
     }
     if has("lineItem/UnblendedCost") || columns.iter().any(|(n, _)| n.starts_with("lineItem/")) {
-        return found(SourceFormat::LegacyCsv, "category/Name headers such as lineItem/UnblendedCost");
+        return found(
+            SourceFormat::LegacyCsv,
+            "category/Name headers such as lineItem/UnblendedCost",
+        );
     }
     if !(has("line_item_unblended_cost") || has("line_item_usage_start_date")) {
         return Err(unrecognised(columns));
@@ -75,8 +81,14 @@ pub fn detect(columns: &[(String, DataType)]) -> Result<Detection, String> {
             .iter()
             .any(|(n, t)| n.eq_ignore_ascii_case(name) && matches!(t, DataType::List(_)))
     };
-    if let Some(map) = ["resource_tags", "product", "cost_category"].into_iter().find(|m| is_map(m)) {
-        return found(SourceFormat::Cur2, &format!("snake_case with MAP column `{map}`"));
+    if let Some(map) = ["resource_tags", "product", "cost_category"]
+        .into_iter()
+        .find(|m| is_map(m))
+    {
+        return found(
+            SourceFormat::Cur2,
+            &format!("snake_case with MAP column `{map}`"),
+        );
     }
     let athena_marker = columns.iter().map(|(n, _)| n.as_str()).find(|n| {
         n.starts_with("resource_tags_")
@@ -94,7 +106,10 @@ pub fn detect(columns: &[(String, DataType)]) -> Result<Detection, String> {
         .into_iter()
         .find(|n| has(n))
     {
-        return found(SourceFormat::Cur2, &format!("snake_case with CUR 2.0 column `{marker}`"));
+        return found(
+            SourceFormat::Cur2,
+            &format!("snake_case with CUR 2.0 column `{marker}`"),
+        );
     }
     found(
         SourceFormat::LegacyAthena,
@@ -116,7 +131,10 @@ mod tests {
     use super::*;
 
     fn text(names: &[&str]) -> Vec<(String, DataType)> {
-        names.iter().map(|n| (n.to_string(), DataType::String)).collect()
+        names
+            .iter()
+            .map(|n| (n.to_string(), DataType::String))
+            .collect()
     }
 
     #[test]

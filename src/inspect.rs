@@ -139,12 +139,36 @@ fn summarize(load: &Load, lf: LazyFrame, by_file: bool) -> Result<ByFile> {
     let accounts = distinct_pairs(load, keyed, "usage_account_id")?;
 
     let mut out = ByFile::new();
-    let file_ids = groups.column("file_id").map_err(internal)?.u32().map_err(internal)?.clone();
-    let types = groups.column("line_item_type").map_err(internal)?.str().map_err(internal)?.clone();
-    let currencies = groups.column("currency").map_err(internal)?.str().map_err(internal)?.clone();
-    let rows = groups.column("rows").map_err(internal)?.cast(&DataType::UInt64).map_err(internal)?;
+    let file_ids = groups
+        .column("file_id")
+        .map_err(internal)?
+        .u32()
+        .map_err(internal)?
+        .clone();
+    let types = groups
+        .column("line_item_type")
+        .map_err(internal)?
+        .str()
+        .map_err(internal)?
+        .clone();
+    let currencies = groups
+        .column("currency")
+        .map_err(internal)?
+        .str()
+        .map_err(internal)?
+        .clone();
+    let rows = groups
+        .column("rows")
+        .map_err(internal)?
+        .cast(&DataType::UInt64)
+        .map_err(internal)?;
     let rows = rows.u64().map_err(internal)?.clone();
-    let unblended = groups.column("unblended").map_err(internal)?.f64().map_err(internal)?.clone();
+    let unblended = groups
+        .column("unblended")
+        .map_err(internal)?
+        .f64()
+        .map_err(internal)?
+        .clone();
     let first = timestamps(&groups, "first")?;
     let last = timestamps(&groups, "last")?;
     for i in 0..groups.height() {
@@ -153,7 +177,10 @@ fn summarize(load: &Load, lf: LazyFrame, by_file: bool) -> Result<ByFile> {
         let cost = unblended.get(i).unwrap_or(0.0);
         let n = rows.get(i).unwrap_or(0);
         totals.rows += n;
-        *totals.unblended_by_currency.entry(currency.clone()).or_default() += cost;
+        *totals
+            .unblended_by_currency
+            .entry(currency.clone())
+            .or_default() += cost;
         totals.by_line_item_type.push(LineItemTypeTotal {
             line_item_type: types.get(i).unwrap_or("(none)").to_string(),
             currency,
@@ -210,7 +237,11 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Distinct values of `column` per file, as sorted text (billing periods as `YYYY-MM`).
-fn distinct_pairs(load: &Load, keyed: LazyFrame, column: &str) -> Result<BTreeMap<Option<u32>, Vec<String>>> {
+fn distinct_pairs(
+    load: &Load,
+    keyed: LazyFrame,
+    column: &str,
+) -> Result<BTreeMap<Option<u32>, Vec<String>>> {
     let value = if column == "billing_period_start" {
         col(column).dt().strftime("%Y-%m")
     } else {
@@ -223,15 +254,28 @@ fn distinct_pairs(load: &Load, keyed: LazyFrame, column: &str) -> Result<BTreeMa
             .unique_generic(None, UniqueKeepStrategy::Any),
         load,
     )?;
-    let files = df.column("file_id").map_err(internal)?.u32().map_err(internal)?.clone();
-    let values = df.column("v").map_err(internal)?.str().map_err(internal)?.clone();
+    let files = df
+        .column("file_id")
+        .map_err(internal)?
+        .u32()
+        .map_err(internal)?
+        .clone();
+    let values = df
+        .column("v")
+        .map_err(internal)?
+        .str()
+        .map_err(internal)?
+        .clone();
     let mut out: BTreeMap<Option<u32>, BTreeSet<String>> = BTreeMap::new();
     for (f, v) in files.iter().zip(values.iter()) {
         if let Some(v) = v {
             out.entry(f).or_default().insert(v.to_string());
         }
     }
-    Ok(out.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect())
+    Ok(out
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().collect()))
+        .collect())
 }
 
 fn min_opt(a: Option<String>, b: Option<String>) -> Option<String> {
@@ -291,7 +335,10 @@ fn merge_all(per_file: &ByFile) -> Totals {
         }
     }
     for ((line_item_type, currency), (rows, unblended)) in by_type {
-        *total.unblended_by_currency.entry(currency.clone()).or_default() += unblended;
+        *total
+            .unblended_by_currency
+            .entry(currency.clone())
+            .or_default() += unblended;
         total.by_line_item_type.push(LineItemTypeTotal {
             line_item_type,
             currency,
@@ -308,7 +355,12 @@ fn merge_all(per_file: &ByFile) -> Totals {
     total
 }
 
-fn warnings(load: &Load, files: &[FileSummary], total: &Totals, duplicate_rows: u64) -> Vec<Warning> {
+fn warnings(
+    load: &Load,
+    files: &[FileSummary],
+    total: &Totals,
+    duplicate_rows: u64,
+) -> Vec<Warning> {
     let mut out = Vec::new();
     if duplicate_rows > 0 {
         out.push(Warning {
@@ -330,7 +382,12 @@ fn warnings(load: &Load, files: &[FileSummary], total: &Totals, duplicate_rows: 
         });
     }
     if load.files.iter().any(|f| f.keyed) && load.files.iter().any(|f| !f.keyed) {
-        let names: Vec<String> = load.files.iter().filter(|f| !f.keyed).map(FilePlan::path_display).collect();
+        let names: Vec<String> = load
+            .files
+            .iter()
+            .filter(|f| !f.keyed)
+            .map(FilePlan::path_display)
+            .collect();
         out.push(Warning {
             code: "no-line-item-ids",
             message: format!(
@@ -355,7 +412,10 @@ fn overlapping_exports(plans: &[FilePlan], files: &[FileSummary]) -> Vec<Warning
             .map(|p| p.display().to_string())
             .unwrap_or_default();
         for period in &summary.totals.billing_periods {
-            folders.entry(period.as_str()).or_default().insert(folder.clone());
+            folders
+                .entry(period.as_str())
+                .or_default()
+                .insert(folder.clone());
         }
     }
     folders
@@ -379,8 +439,15 @@ fn overlapping_exports(plans: &[FilePlan], files: &[FileSummary]) -> Vec<Warning
 fn schema_drift(plans: &[FilePlan]) -> Vec<Warning> {
     let mut by_format: BTreeMap<String, Vec<BTreeSet<String>>> = BTreeMap::new();
     for p in plans {
-        let cols = p.source_columns.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
-        by_format.entry(p.format.label().to_string()).or_default().push(cols);
+        let cols = p
+            .source_columns
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        by_format
+            .entry(p.format.label().to_string())
+            .or_default()
+            .push(cols);
     }
     by_format
         .into_iter()
@@ -414,7 +481,11 @@ pub fn render_table(ins: &Inspection) -> String {
     for f in &ins.files {
         let t = &f.totals;
         let _ = writeln!(out, "{}", f.path);
-        let _ = writeln!(out, "  format      {} ({}; detected by {})", f.format, f.container, f.detected_by);
+        let _ = writeln!(
+            out,
+            "  format      {} ({}; detected by {})",
+            f.format, f.container, f.detected_by
+        );
         let _ = writeln!(out, "  rows        {}", t.rows);
         let _ = writeln!(out, "  periods     {}", t.billing_periods.join(", "));
         let _ = writeln!(
@@ -435,8 +506,16 @@ pub fn render_table(ins: &Inspection) -> String {
         }
     }
     let t = &ins.total;
-    let _ = writeln!(out, "\nall files ({} rows, {} duplicates dropped)", t.rows, ins.duplicate_rows);
-    let _ = writeln!(out, "  {:<28} {:>10} {:>22}", "line item type", "rows", "unblended");
+    let _ = writeln!(
+        out,
+        "\nall files ({} rows, {} duplicates dropped)",
+        t.rows, ins.duplicate_rows
+    );
+    let _ = writeln!(
+        out,
+        "  {:<28} {:>10} {:>22}",
+        "line item type", "rows", "unblended"
+    );
     for l in &t.by_line_item_type {
         let _ = writeln!(
             out,
@@ -445,7 +524,11 @@ pub fn render_table(ins: &Inspection) -> String {
         );
     }
     for (currency, amount) in &t.unblended_by_currency {
-        let _ = writeln!(out, "  {:<28} {:>10} {:>18.10} {}", "total", t.rows, amount, currency);
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>10} {:>18.10} {}",
+            "total", t.rows, amount, currency
+        );
     }
     if !ins.warnings.is_empty() {
         let _ = writeln!(out, "\nwarnings");

@@ -60,7 +60,10 @@ mod tests {
     fn compensated_sum_keeps_small_terms() {
         let mut naive = 0.0;
         let mut s = CompensatedSum::default();
-        for v in std::iter::once(1e16).chain(std::iter::repeat_n(1.0, 1000)).chain(std::iter::once(-1e16)) {
+        for v in std::iter::once(1e16)
+            .chain(std::iter::repeat_n(1.0, 1000))
+            .chain(std::iter::once(-1e16))
+        {
             naive += v;
             s += v;
         }

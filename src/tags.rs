@@ -8,8 +8,10 @@
 use std::collections::HashMap;
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, LargeListArray, StructArray, Utf8ViewArray};
+use polars_arrow::array::{Array, ListArray, StructArray, Utf8ViewArray};
 use polars_arrow::offset::OffsetsBuffer;
+
+type LargeListArray = ListArray<i64>;
 
 /// The normalised form of a tag key: the `user:` / `user_` prefix and the flat-column
 /// prefixes are dropped, case and punctuation are ignored, AWS-generated keys keep `aws:`.
@@ -19,14 +21,19 @@ use polars_arrow::offset::OffsetsBuffer;
 /// to `aws:createdby`.
 pub fn normalize_key(raw: &str) -> String {
     let mut key = raw.trim();
-    for prefix in ["resourceTags/", "resource_tags_", "costCategory/", "cost_category_"] {
+    for prefix in [
+        "resourceTags/",
+        "resource_tags_",
+        "costCategory/",
+        "cost_category_",
+    ] {
         if let Some(rest) = strip_prefix_ignore_case(key, prefix) {
             key = rest;
             break;
         }
     }
-    let (aws, rest) = if let Some(rest) = strip_prefix_ignore_case(key, "aws:")
-        .or_else(|| strip_prefix_ignore_case(key, "aws_"))
+    let (aws, rest) = if let Some(rest) =
+        strip_prefix_ignore_case(key, "aws:").or_else(|| strip_prefix_ignore_case(key, "aws_"))
     {
         (true, rest)
     } else {
@@ -40,7 +47,11 @@ pub fn normalize_key(raw: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect();
-    if aws { format!("aws:{squashed}") } else { squashed }
+    if aws {
+        format!("aws:{squashed}")
+    } else {
+        squashed
+    }
 }
 
 /// The spelling of a tag key to show people, from a flat column name:
@@ -52,7 +63,8 @@ pub fn display_key_from_column(column: &str, prefix: &str) -> String {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Builds a map column from `(key, value)` pairs per row. Empty values are dropped: an
@@ -83,14 +95,19 @@ fn build_from_parts(
     values: &[&str],
 ) -> PolarsResult<Series> {
     let entries = keys.len();
-    let key_series = StringChunked::from_iter_values("key".into(), keys.iter().copied()).into_series();
+    let key_series =
+        StringChunked::from_iter_values("key".into(), keys.iter().copied()).into_series();
     let value_series =
         StringChunked::from_iter_values("value".into(), values.iter().copied()).into_series();
     let inner = StructChunked::from_series("".into(), entries, [key_series, value_series].iter())?
         .rechunk()
         .into_owned();
     let inner_array: Box<dyn Array> = inner.downcast_iter().next().map_or_else(
-        || Box::new(StructArray::new_empty(inner.dtype().to_arrow(CompatLevel::newest()))) as _,
+        || {
+            Box::new(StructArray::new_empty(
+                inner.dtype().to_arrow(CompatLevel::newest()),
+            )) as _
+        },
         |a| a.to_boxed(),
     );
     let dtype = LargeListArray::default_datatype(inner_array.dtype().clone());
@@ -121,7 +138,9 @@ fn lookup_chunk<'a>(
         .values()
         .as_any()
         .downcast_ref::<StructArray>()
-        .ok_or_else(|| polars_err!(SchemaMismatch: "map column entries are not key/value structs"))?;
+        .ok_or_else(
+            || polars_err!(SchemaMismatch: "map column entries are not key/value structs"),
+        )?;
     let [keys, values] = struct_strings(entries)?;
     let offsets = array.offsets().as_slice();
     for row in 0..array.len() {
@@ -156,12 +175,12 @@ fn lookup_chunk<'a>(
 fn struct_strings(entries: &StructArray) -> PolarsResult<[&Utf8ViewArray; 2]> {
     let fields = entries.values();
     polars_ensure!(fields.len() == 2, SchemaMismatch: "map entries must have a key and a value");
-    let as_str = |a: &Box<dyn Array>| {
+    fn as_str(a: &dyn Array) -> PolarsResult<&Utf8ViewArray> {
         a.as_any()
             .downcast_ref::<Utf8ViewArray>()
             .ok_or_else(|| polars_err!(SchemaMismatch: "map keys and values must be text"))
-    };
-    Ok([as_str(&fields[0])?, as_str(&fields[1])?])
+    }
+    Ok([as_str(fields[0].as_ref())?, as_str(fields[1].as_ref())?])
 }
 
 /// The distinct raw keys of a map column with their normalised form, sorted by raw key.
@@ -173,7 +192,9 @@ pub fn distinct_keys(column: &Column) -> PolarsResult<Vec<(String, String)>> {
             .values()
             .as_any()
             .downcast_ref::<StructArray>()
-            .ok_or_else(|| polars_err!(SchemaMismatch: "map column entries are not key/value structs"))?;
+            .ok_or_else(
+                || polars_err!(SchemaMismatch: "map column entries are not key/value structs"),
+            )?;
         let [keys, _] = struct_strings(entries)?;
         seen.extend(keys.iter().flatten().map(str::to_string));
     }
@@ -201,9 +222,15 @@ mod tests {
         ] {
             assert_eq!(normalize_key(raw), "project", "{raw}");
         }
-        assert_eq!(normalize_key("user:CostCenter"), normalize_key("resource_tags_user_cost_center"));
+        assert_eq!(
+            normalize_key("user:CostCenter"),
+            normalize_key("resource_tags_user_cost_center")
+        );
         assert_eq!(normalize_key("aws:createdBy"), "aws:createdby");
-        assert_eq!(normalize_key("resource_tags_aws_created_by"), "aws:createdby");
+        assert_eq!(
+            normalize_key("resource_tags_aws_created_by"),
+            "aws:createdby"
+        );
     }
 
     #[test]
@@ -216,10 +243,10 @@ mod tests {
         let map = build_map_column("tags".into(), rows.into_iter())?.into_column();
         assert_eq!(map.dtype(), &crate::schema::map_dtype());
         let project = map_lookup(&map, "project")?;
-        let got: Vec<Option<&str>> = project.str()?.into_iter().collect();
+        let got: Vec<Option<&str>> = project.str()?.iter().collect();
         assert_eq!(got, [Some("WebApp"), None, Some("Data")]);
         let team = map_lookup(&map, "team")?;
-        let got: Vec<Option<&str>> = team.str()?.into_iter().collect();
+        let got: Vec<Option<&str>> = team.str()?.iter().collect();
         assert_eq!(got, [None, None, Some("core")]);
         Ok(())
     }

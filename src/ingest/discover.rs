@@ -43,18 +43,21 @@ impl InputFile {
 /// always taken. Globs (`*`, `?`, `[`) are expanded. The result is sorted by path.
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
     if inputs.is_empty() {
-        return Err(Error::NoInput("give at least one file, directory or glob".into()));
+        return Err(Error::NoInput(
+            "give at least one file, directory or glob".into(),
+        ));
     }
     let mut paths = BTreeSet::new();
     for input in inputs {
-        let before = paths.len();
-        expand(input, &mut paths)?;
-        if paths.len() == before {
+        let mut found = BTreeSet::new();
+        expand(input, &mut found)?;
+        if found.is_empty() {
             return Err(Error::NoInput(format!(
                 "{}: no data files (.parquet, .csv, .csv.gz, .gz) found",
                 input.display()
             )));
         }
+        paths.append(&mut found);
     }
     paths.into_iter().map(|p| describe(&p)).collect()
 }
@@ -65,7 +68,8 @@ fn expand(input: &Path, out: &mut BTreeSet<PathBuf>) -> Result<()> {
         let pattern = glob::glob(&text)
             .map_err(|e| Error::NoInput(format!("{text}: bad glob pattern: {e}")))?;
         for entry in pattern {
-            let path = entry.map_err(|e| Error::io(e.path())(std::io::Error::other(e.to_string())))?;
+            let path =
+                entry.map_err(|e| Error::io(e.path())(std::io::Error::other(e.to_string())))?;
             if path.is_dir() {
                 walk(&path, out)?;
             } else if looks_like_data(&path) {
@@ -170,7 +174,9 @@ mod tests {
     #[test]
     fn empty_directory_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = discover(&[dir.path().to_path_buf()]).unwrap_err().to_string();
+        let err = discover(&[dir.path().to_path_buf()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no data files"), "{err}");
     }
 }

@@ -64,7 +64,8 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Load> {
     let mut keyed = Vec::new();
     let mut unkeyed = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        let file_id = u32::try_from(i).map_err(|_| Error::Invalid("more than 2^32 input files".into()))?;
+        let file_id =
+            u32::try_from(i).map_err(|_| Error::Invalid("more than 2^32 input files".into()))?;
         let (plan, lf) = normalize::plan_file(file_id, input, &header_sets)?;
         if plan.keyed {
             keyed.push(lf);
@@ -130,21 +131,31 @@ fn explain(err: PolarsError, load: &Load) -> Error {
             return field_error;
         }
     }
-    let names: Vec<String> = load.files.iter().take(3).map(FilePlan::path_display).collect();
+    let names: Vec<String> = load
+        .files
+        .iter()
+        .take(3)
+        .map(FilePlan::path_display)
+        .collect();
     let more = load.files.len().saturating_sub(3);
     let context = if more > 0 {
         format!("reading {} and {more} more", names.join(", "))
     } else {
         format!("reading {}", names.join(", "))
     };
-    Error::Polars { context, source: err }
+    Error::Polars {
+        context,
+        source: err,
+    }
 }
 
 fn locate_bad_value(bad: BadValue, load: &Load) -> Error {
     let plan = load.files.iter().find(|p| p.file_id == bad.file_id);
     let row = plan.and_then(|p| find_row(p, &bad.column, &bad.value));
     let header_lines = match plan.map(|p| &p.container) {
-        Some(Container::Text { has_header: true, .. }) => 1,
+        Some(Container::Text {
+            has_header: true, ..
+        }) => 1,
         _ => 0,
     };
     let location = match (row, header_lines) {

@@ -44,12 +44,14 @@ impl FilePlan {
 pub fn scan_source(input: &InputFile, container: &Container) -> Result<LazyFrame> {
     let path = PlRefPath::new(input.path.to_string_lossy().as_ref());
     match container {
-        Container::Parquet => LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(
-            |e| Error::CorruptParquet {
-                path: input.path.display().to_string(),
-                detail: e.to_string(),
-            },
-        ),
+        Container::Parquet => {
+            LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(|e| {
+                Error::CorruptParquet {
+                    path: input.path.display().to_string(),
+                    detail: e.to_string(),
+                }
+            })
+        }
         Container::Text {
             separator,
             quoted,
@@ -70,7 +72,10 @@ pub fn scan_source(input: &InputFile, container: &Container) -> Result<LazyFrame
                 .with_null_values(Some(NullValues::AllColumns(nulls)))
                 .with_raise_if_empty(false)
                 .finish()
-                .map_err(Error::polars(format!("{}: cannot scan", input.path.display())))
+                .map_err(Error::polars(format!(
+                    "{}: cannot scan",
+                    input.path.display()
+                )))
         }
     }
 }
@@ -90,7 +95,11 @@ fn unique_names(header: &[String]) -> Vec<String> {
 }
 
 /// Sniffs, scans and detects `input`, and builds its projection onto the canonical schema.
-pub fn plan_file(file_id: u32, input: &InputFile, header_sets: &[Vec<String>]) -> Result<(FilePlan, LazyFrame)> {
+pub fn plan_file(
+    file_id: u32,
+    input: &InputFile,
+    header_sets: &[Vec<String>],
+) -> Result<(FilePlan, LazyFrame)> {
     let container = sniff(&input.path, header_sets)?;
     let mut lf = scan_source(input, &container)?;
     let path = input.path.display().to_string();
@@ -108,10 +117,11 @@ pub fn plan_file(file_id: u32, input: &InputFile, header_sets: &[Vec<String>]) -
         .iter()
         .map(|(n, t)| (n.to_string(), t.clone()))
         .collect();
-    let Detection { format, evidence } = detect(&columns).map_err(|reason| Error::UnknownFormat {
-        path: path.clone(),
-        reason,
-    })?;
+    let Detection { format, evidence } =
+        detect(&columns).map_err(|reason| Error::UnknownFormat {
+            path: path.clone(),
+            reason,
+        })?;
     let resolver = Resolver {
         file_id,
         path: &path,
@@ -120,7 +130,7 @@ pub fn plan_file(file_id: u32, input: &InputFile, header_sets: &[Vec<String>]) -
         input,
     };
     let mut mapped = Vec::new();
-    let mut exprs = vec![lit(file_id).alias(FILE_ID)];
+    let mut exprs = vec![lit(file_id).cast(DataType::UInt32).alias(FILE_ID)];
     for canonical in COLUMNS {
         let (expr, used) = resolver.resolve(canonical)?;
         exprs.push(expr.alias(canonical.name));
@@ -161,7 +171,9 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn find(&self, name: &str) -> Option<&(String, DataType)> {
-        self.columns.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// The expression for `canonical` and the source columns it reads.
@@ -225,7 +237,9 @@ impl Resolver<'_> {
                 |c| parse::account_id_from_integer(&c),
                 |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
             ),
-            (Kind::Text, t) if t.is_primitive_numeric() || t.is_bool() => source.cast(DataType::String),
+            (Kind::Text, t) if t.is_primitive_numeric() || t.is_bool() => {
+                source.cast(DataType::String)
+            }
             (Kind::Money | Kind::Quantity, DataType::String) => {
                 let expected = kind.expectation();
                 source.map(
@@ -268,7 +282,11 @@ impl Resolver<'_> {
     }
 
     /// A map column: the MAP or JSON column named `prefix`, or flat columns `prefix*`.
-    fn map_column(&self, canonical: &CanonicalColumn, prefix: &str) -> Result<Option<(Expr, Vec<String>)>> {
+    fn map_column(
+        &self,
+        canonical: &CanonicalColumn,
+        prefix: &str,
+    ) -> Result<Option<(Expr, Vec<String>)>> {
         if let Some((name, dtype)) = self.find(prefix) {
             let expr = self.convert(canonical.kind, name, dtype)?;
             return Ok(Some((expr, vec![name.clone()])));
@@ -282,8 +300,14 @@ impl Resolver<'_> {
         if flat.is_empty() {
             return Ok(None);
         }
-        let keys: Vec<String> = flat.iter().map(|n| display_key_from_column(n, prefix)).collect();
-        let inputs: Vec<Expr> = flat.iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
+        let keys: Vec<String> = flat
+            .iter()
+            .map(|n| display_key_from_column(n, prefix))
+            .collect();
+        let inputs: Vec<Expr> = flat
+            .iter()
+            .map(|n| col(n.as_str()).cast(DataType::String))
+            .collect();
         let expr = inputs[0].clone().map_many(
             move |cols: &mut [Column]| parse::map_from_flat_columns(cols, &keys),
             &inputs[1..],
@@ -295,11 +319,11 @@ impl Resolver<'_> {
     /// Without a billing-period column: the `BILLING_PERIOD=` / `year=/month=` partition of
     /// the path, else the month of `usage_start`.
     fn billing_period_fallback(&self) -> Expr {
-        if let Some((year, month)) = self.input.partition_billing_period() {
-            if (1..=12).contains(&month) {
-                let days = parse::days_from_civil(i64::from(year), i64::from(month), 1);
-                return lit(days * 86_400_000_000).cast(timestamp_dtype());
-            }
+        if let Some((year, month)) = self.input.partition_billing_period()
+            && (1..=12).contains(&month)
+        {
+            let days = parse::days_from_civil(i64::from(year), i64::from(month), 1);
+            return lit(days * 86_400_000_000).cast(timestamp_dtype());
         }
         let start_col = COLUMNS
             .iter()
@@ -319,7 +343,9 @@ impl Resolver<'_> {
 
     fn missing(&self, canonical: &CanonicalColumn) -> Error {
         let wanted = match canonical.source(self.format) {
-            Source::Columns(names) | Source::MapKey(_, _, names) => names.first().copied().unwrap_or(canonical.name),
+            Source::Columns(names) | Source::MapKey(_, _, names) => {
+                names.first().copied().unwrap_or(canonical.name)
+            }
             _ => canonical.name,
         };
         let closest = closest_names(wanted, self.columns.iter().map(|(n, _)| n.as_str()));
@@ -350,10 +376,14 @@ pub fn closest_names<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> 
     let wanted = wanted.to_ascii_lowercase();
     let mut scored: Vec<(usize, &str)> = names
         .map(|n| (edit_distance(&wanted, &n.to_ascii_lowercase()), n))
-        .filter(|(d, _)| *d <= wanted.len().max(4) / 2)
+        .filter(|(d, _)| *d <= (wanted.len() / 3).max(2))
         .collect();
     scored.sort();
-    scored.into_iter().take(3).map(|(_, n)| format!("`{n}`")).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -376,7 +406,11 @@ mod tests {
 
     #[test]
     fn closest_names_rank_by_edit_distance() {
-        let names = ["lineItem/UnblendedRate", "lineItem/BlendedCost", "product/sku"];
+        let names = [
+            "lineItem/UnblendedRate",
+            "lineItem/BlendedCost",
+            "product/sku",
+        ];
         let got = closest_names("lineItem/UnblendedCost", names.into_iter());
         assert_eq!(got[0], "`lineItem/BlendedCost`");
         assert!(got.contains(&"`lineItem/UnblendedRate`".to_string()));

@@ -86,7 +86,11 @@ impl Origin {
 }
 
 /// Parses decimal text (`12.5`, `1.46E-8`, `-3`) to f64; null literals give null.
-pub fn parse_number(column: &Column, origin: &Origin, expected: &'static str) -> PolarsResult<Column> {
+pub fn parse_number(
+    column: &Column,
+    origin: &Origin,
+    expected: &'static str,
+) -> PolarsResult<Column> {
     let ca = column.str()?;
     let mut out: Vec<Option<f64>> = Vec::with_capacity(ca.len());
     for value in ca.iter() {
@@ -150,7 +154,10 @@ pub fn timestamp_to_utc(column: &Column) -> PolarsResult<Column> {
 }
 
 fn nanos_to_micros(raw: &Column) -> PolarsResult<Column> {
-    let micros = raw.as_materialized_series().i64()?.apply_values(|v| v.div_euclid(1_000));
+    let micros = raw
+        .as_materialized_series()
+        .i64()?
+        .apply_values(|v| v.div_euclid(1_000));
     Ok(micros
         .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         .into_column())
@@ -222,7 +229,10 @@ fn zone_offset_micros(zone: &[u8]) -> Option<i64> {
     let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i64>().ok()?, 0),
-        4 => (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?),
+        4 => (
+            digits[..2].parse::<i64>().ok()?,
+            digits[2..].parse::<i64>().ok()?,
+        ),
         _ => return None,
     };
     Some(sign * (h * 60 + m) * 60_000_000)
@@ -307,8 +317,8 @@ pub fn map_from_json(column: &Column, origin: &Origin) -> PolarsResult<Column> {
             parsed.push(Vec::new());
             continue;
         };
-        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
-            .map_err(|_| origin.bad(text, "a JSON object of tags"))?;
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|_| origin.bad(text, "a JSON object of tags"))?;
         parsed.push(
             object
                 .into_iter()
@@ -339,14 +349,32 @@ mod tests {
     #[test]
     fn timestamps_in_every_aws_spelling() {
         let base = 1_699_437_600_000_000; // 2023-11-08T10:00:00Z
-        assert_eq!(parse_timestamp_micros("2023-11-08T10:00:00.000Z"), Some(base));
+        assert_eq!(
+            parse_timestamp_micros("2023-11-08T10:00:00.000Z"),
+            Some(base)
+        );
         assert_eq!(parse_timestamp_micros("2023-11-08T10:00:00Z"), Some(base));
         assert_eq!(parse_timestamp_micros("2023-11-08 10:00:00"), Some(base));
         assert_eq!(parse_timestamp_micros("2023-11-08T10:00Z"), Some(base));
-        assert_eq!(parse_timestamp_micros("2023-11-08T12:00:00+02:00"), Some(base));
-        assert_eq!(parse_timestamp_micros("2023-11-08T10:00:00.5Z"), Some(base + 500_000));
-        assert_eq!(parse_timestamp_micros("2023-11-08"), Some(base - 36_000_000_000));
-        for bad in ["2023-13-01", "2023-02-30", "08/11/2023", "2023-11-08X10", "2023-11-08T25:00:00"] {
+        assert_eq!(
+            parse_timestamp_micros("2023-11-08T12:00:00+02:00"),
+            Some(base)
+        );
+        assert_eq!(
+            parse_timestamp_micros("2023-11-08T10:00:00.5Z"),
+            Some(base + 500_000)
+        );
+        assert_eq!(
+            parse_timestamp_micros("2023-11-08"),
+            Some(base - 36_000_000_000)
+        );
+        for bad in [
+            "2023-13-01",
+            "2023-02-30",
+            "08/11/2023",
+            "2023-11-08X10",
+            "2023-11-08T25:00:00",
+        ] {
             assert_eq!(parse_timestamp_micros(bad), None, "{bad}");
         }
     }
@@ -356,9 +384,12 @@ mod tests {
         let c = Column::new("c".into(), ["1.46E-8", "", "\\N", "NULL", " -3 ", "12.5"]);
         let got: Vec<Option<f64>> = parse_number(&c, &origin(), "a decimal number (money)")?
             .f64()?
-            .into_iter()
+            .iter()
             .collect();
-        assert_eq!(got, [Some(1.46e-8), None, None, None, Some(-3.0), Some(12.5)]);
+        assert_eq!(
+            got,
+            [Some(1.46e-8), None, None, None, Some(-3.0), Some(12.5)]
+        );
         Ok(())
     }
 

@@ -170,7 +170,11 @@ fn guess_separator(line: &str) -> u8 {
         return 0x01;
     }
     let count = |c| line.matches(c).count();
-    if count('\t') > count(',') { b'\t' } else { b',' }
+    if count('\t') > count(',') {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 /// Splits one line; `quoted` honours `"..."` fields with `""` escapes.
@@ -221,8 +225,18 @@ mod tests {
     fn csv_header_is_read() -> Result<()> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.csv");
-        std::fs::write(&path, "\u{feff}identity/LineItemId,\"lineItem/UnblendedCost\"\r\nx,1\n").unwrap();
-        let Container::Text { header, separator, has_header, .. } = sniff(&path, &[])? else {
+        std::fs::write(
+            &path,
+            "\u{feff}identity/LineItemId,\"lineItem/UnblendedCost\"\r\nx,1\n",
+        )
+        .unwrap();
+        let Container::Text {
+            header,
+            separator,
+            has_header,
+            ..
+        } = sniff(&path, &[])?
+        else {
             panic!("text expected")
         };
         assert_eq!(header, ["identity/LineItemId", "lineItem/UnblendedCost"]);
@@ -253,7 +267,13 @@ mod tests {
         let c = sniff(&path, &[two, three.clone()])?;
         assert_eq!(
             c,
-            Container::Text { gzip: true, separator: 1, quoted: false, header: three, has_header: false }
+            Container::Text {
+                gzip: true,
+                separator: 1,
+                quoted: false,
+                header: three,
+                has_header: false
+            }
         );
         Ok(())
     }

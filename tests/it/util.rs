@@ -6,7 +6,10 @@ use curlens::ingest::{self, Load, LoadOptions};
 use polars::prelude::*;
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join("ingest").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join("ingest")
+        .join(name)
 }
 
 pub fn load(paths: &[PathBuf]) -> Load {
@@ -22,7 +25,14 @@ pub fn columns(load: &Load, names: &[&str]) -> DataFrame {
 /// Sum of unblended cost and row count of the de-duplicated frame.
 pub fn unblended_total(load: &Load) -> (f64, usize) {
     let df = columns(load, &["unblended_cost"]);
-    let total: f64 = df.column("unblended_cost").unwrap().f64().unwrap().into_iter().flatten().sum();
+    let total: f64 = df
+        .column("unblended_cost")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .flatten()
+        .sum();
     (total, df.height())
 }
 
@@ -39,7 +49,7 @@ pub fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
         .unwrap()
         .str()
         .unwrap()
-        .into_iter()
+        .iter()
         .map(|v| v.map(str::to_string))
         .collect()
 }
