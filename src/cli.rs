@@ -22,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Check inputs: format per file, rows, periods, accounts, cost by line item type, warnings.
     Inspect(InspectArgs),
+    /// Cost by any dimensions, metric and period, with filters and Top-N.
+    Breakdown(BreakdownArgs),
+    /// Print the cube's definition as SQL over a CUR 2.0 table (Athena, Trino, Spark).
+    CubeSql(CubeSqlArgs),
     /// Print the canonical schema and how each export format maps onto it.
     Schema(SchemaArgs),
 }
@@ -60,6 +64,109 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
     pub format: TableOrJson,
+}
+
+/// What to aggregate: dimensions, metric, period, filters.
+#[derive(Debug, Args)]
+pub struct CubeArgs {
+    /// Group-by dimensions, comma-separated: account, service, category, region, usage-type,
+    /// operation, line-item-type, instance-type, instance-family, resource, tag:KEY... Any number.
+    #[arg(long, value_delimiter = ',', value_name = "DIMS")]
+    pub by: Vec<String>,
+
+    /// Period of each row: hour, day, week (ISO), month, total.
+    #[arg(long, default_value = "total")]
+    pub granularity: String,
+
+    /// Keep rows where KEY=VALUE (e.g. service=AmazonEC2, tag:Project=WebApp). Repeat a key
+    /// to accept any of its values; different keys must all match.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+
+    /// Drop rows where KEY=VALUE (e.g. line-item-type=Tax).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub exclude: Vec<String>,
+
+    /// First day to include (YYYY-MM-DD, usage start, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+
+    /// Last day to include (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+}
+
+impl CubeArgs {
+    pub fn dimensions(&self) -> curlens::Result<Vec<curlens::cube::Dimension>> {
+        self.by.iter().filter(|d| !d.trim().is_empty()).map(|d| curlens::cube::Dimension::parse(d)).collect()
+    }
+
+    pub fn filters(&self) -> curlens::Result<curlens::cube::Filters> {
+        use curlens::cube::{Condition, Day};
+        let mut conditions = Vec::new();
+        for f in &self.filter {
+            conditions.push(Condition::parse(f, false)?);
+        }
+        for f in &self.exclude {
+            conditions.push(Condition::parse(f, true)?);
+        }
+        Ok(curlens::cube::Filters {
+            conditions,
+            from: self.from.as_deref().map(Day::parse).transpose()?,
+            to: self.to.as_deref().map(Day::parse).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BreakdownArgs {
+    /// Export files, directories or globs — or one cube file written by --cube.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub cube: CubeArgs,
+
+    /// Metrics, comma-separated: unblended, blended, net-unblended, amortized,
+    /// net-amortized, public-on-demand, usage-quantity. The first one ranks Top-N.
+    #[arg(long, value_delimiter = ',', default_value = "amortized")]
+    pub metric: Vec<String>,
+
+    /// Keep the N largest groups; fold the rest into an `Other` row per period.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Also save the cube (all metrics, by day unless --granularity hour) to this Parquet
+    /// file; pass the file instead of the exports later to re-run in seconds.
+    #[arg(long, value_name = "FILE")]
+    pub cube_out: Option<PathBuf>,
+
+    /// A file whose first line names the columns of header-less extracts.
+    #[arg(long, value_name = "FILE")]
+    pub header_from: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CubeSqlArgs {
+    #[command(flatten)]
+    pub cube: CubeArgs,
+
+    /// The CUR 2.0 table to read.
+    #[arg(long, default_value = "cur")]
+    pub table: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    #[value(alias = "markdown")]
+    Md,
 }
 
 #[derive(Debug, Args)]

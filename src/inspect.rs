@@ -391,8 +391,9 @@ fn warnings(
         out.push(Warning {
             code: "no-line-item-ids",
             message: format!(
-                "{} carry no line item ids, so their rows cannot be checked for duplicates",
-                names.join(", ")
+                "{} {} no line item ids, so their rows cannot be checked for duplicates",
+                names.join(", "),
+                if names.len() == 1 { "has" } else { "have" }
             ),
         });
     }

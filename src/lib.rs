@@ -8,17 +8,25 @@
 //!
 //! - [`ingest`]: discover files, sniff containers, detect formats, project every file onto
 //!   the canonical schema ([`schema`]) as one lazy frame, de-duplicate line items;
-//! - [`inspect`]: what the inputs hold and what looks wrong with them.
+//! - [`inspect`]: what the inputs hold and what looks wrong with them;
+//! - [`cube`]: the cost cube — period × currency × dimensions × metrics, exact sums, filters,
+//!   the same definition as SQL;
+//! - [`breakdown`]: a cube as Top-N rows with `Other`, rendered as table, CSV, JSON, Markdown.
 //!
 //! Supporting modules: [`format`] (format detection), [`tags`] (tag keys and the map
-//! kernels), [`money`] (summation and rounding), [`error`].
+//! kernels), [`money`] (summation and rounding), [`render`] (text output), [`atomic`]
+//! (temp-file-and-rename writes), [`error`].
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod atomic;
+pub mod breakdown;
+pub mod cube;
 pub mod error;
 pub mod format;
 pub mod ingest;
 pub mod inspect;
 pub mod money;
+pub mod render;
 pub mod schema;
 pub mod tags;
 

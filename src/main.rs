@@ -31,6 +31,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::Inspect(args) => inspect(args),
+        Command::Breakdown(args) => breakdown(args),
+        Command::CubeSql(args) => cube_sql(args),
         Command::Schema(args) => schema(args),
     }
 }
@@ -53,6 +55,59 @@ fn inspect(args: cli::InspectArgs) -> anyhow::Result<ExitCode> {
         TableOrJson::Json => serde_json::to_string_pretty(&inspection)? + "\n",
     };
     print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn breakdown(args: cli::BreakdownArgs) -> anyhow::Result<ExitCode> {
+    use curlens::cube::{self, CubeSpec, Granularity, Metric};
+    let granularity = Granularity::parse(&args.cube.granularity)?;
+    let metrics = args.metric.iter().map(|m| Metric::parse(m)).collect::<curlens::Result<Vec<_>>>()?;
+    let wanted = CubeSpec {
+        dimensions: args.cube.dimensions()?,
+        granularity,
+        metrics,
+        filters: args.cube.filters()?,
+    };
+    let cube = if let [single] = args.paths.as_slice()
+        && cube::is_cube_file(single)
+    {
+        cube::rollup(&cube::read_cube(single)?, &wanted)?
+    } else {
+        let options = curlens::ingest::LoadOptions {
+            header_from: args.header_from.clone(),
+            ..Default::default()
+        };
+        let load = curlens::ingest::load(&args.paths, &options)?;
+        match &args.cube_out {
+            Some(path) => {
+                let mut full = CubeSpec::daily(wanted.dimensions.clone());
+                full.filters = wanted.filters.clone();
+                if granularity == Granularity::Hour {
+                    full.granularity = Granularity::Hour;
+                }
+                let saved = cube::aggregate(&load, &full)?;
+                cube::write_cube(&saved, path)?;
+                cube::rollup(&saved, &CubeSpec { filters: Default::default(), ..wanted })?
+            }
+            None => cube::aggregate(&load, &wanted)?,
+        }
+    };
+    let format = match args.format {
+        cli::OutputFormat::Table => curlens::breakdown::Format::Table,
+        cli::OutputFormat::Csv => curlens::breakdown::Format::Csv,
+        cli::OutputFormat::Json => curlens::breakdown::Format::Json,
+        cli::OutputFormat::Md => curlens::breakdown::Format::Markdown,
+    };
+    let rows = curlens::breakdown::breakdown(&cube, args.top)?;
+    print(&curlens::breakdown::render(&rows, format)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cube_sql(args: cli::CubeSqlArgs) -> anyhow::Result<ExitCode> {
+    use curlens::cube::{CubeSpec, Granularity};
+    let mut spec = CubeSpec::daily(args.cube.dimensions()?);
+    spec.granularity = Granularity::parse(&args.cube.granularity)?;
+    print(&curlens::cube::sql::cube_sql(&spec, &args.table))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -386,7 +386,7 @@ pub fn closest_names<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> 
         .collect()
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

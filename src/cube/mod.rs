@@ -1,0 +1,418 @@
+//! The cost cube: the input reduced to period × currency × chosen dimensions × metrics.
+//!
+//! One streaming group-by over the canonical frame. Its definition is declarative — key
+//! columns from [`Dimension`], one [`E`](expr::E) expression per [`Metric`] — so the same
+//! cube is also emitted as SQL ([`sql`]) for engines that sit where large exports live.
+//!
+//! Money is summed exactly and deterministically: each value is split into whole
+//! nano-units, summed as i64 (associative, so thread count and batch order cannot change
+//! the result), and a sub-nano remainder summed in f64.
+//!
+//! Currency is always a key: amounts in different currencies are never added together.
+
+pub mod dimension;
+pub mod expr;
+pub mod filter;
+pub mod metric;
+pub mod sql;
+
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+pub use dimension::Dimension;
+pub use filter::{Condition, Day, Filters};
+pub use metric::Metric;
+
+use crate::error::{Error, Result};
+use crate::ingest::{self, Load};
+
+/// The time bucket of a cube row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Granularity {
+    Hour,
+    Day,
+    Week,
+    Month,
+    Total,
+}
+
+impl Granularity {
+    pub const ALL: [Granularity; 5] = [
+        Granularity::Hour,
+        Granularity::Day,
+        Granularity::Week,
+        Granularity::Month,
+        Granularity::Total,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Granularity::Hour => "hour",
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+            Granularity::Total => "total",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Granularity> {
+        let wanted = text.trim().to_ascii_lowercase();
+        Granularity::ALL
+            .into_iter()
+            .find(|g| g.name() == wanted || (wanted == "hourly" && *g == Granularity::Hour) || (wanted == "daily" && *g == Granularity::Day))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "unknown granularity `{text}`; valid: hour, day, week, month, total"
+                ))
+            })
+    }
+
+    /// The start of the period as UTC microseconds (0 for the whole range).
+    fn period_expr(self) -> Expr {
+        let every = match self {
+            Granularity::Hour => "1h",
+            Granularity::Day => "1d",
+            Granularity::Week => "1w",
+            Granularity::Month => "1mo",
+            Granularity::Total => return lit(0i64).cast(DataType::Int64).alias(PERIOD),
+        };
+        col("usage_start")
+            .dt()
+            .truncate(lit(every))
+            .dt()
+            .timestamp(TimeUnit::Microseconds)
+            .alias(PERIOD)
+    }
+
+    /// How a period start reads: `2025-10-01T13:00Z`, `2025-10-01`, `2025-W42`, `2025-10`.
+    pub fn label(self, period_start_micros: i64) -> String {
+        let day = period_start_micros.div_euclid(86_400_000_000);
+        let (y, m, d) = crate::inspect::civil_from_days(day);
+        match self {
+            Granularity::Hour => {
+                let hour = period_start_micros.rem_euclid(86_400_000_000) / 3_600_000_000;
+                format!("{y:04}-{m:02}-{d:02}T{hour:02}:00Z")
+            }
+            Granularity::Day => format!("{y:04}-{m:02}-{d:02}"),
+            Granularity::Week => iso_week_label(day),
+            Granularity::Month => format!("{y:04}-{m:02}"),
+            Granularity::Total => "total".to_string(),
+        }
+    }
+}
+
+/// `2025-W42` for the ISO week containing `day` (days since 1970-01-01).
+pub fn iso_week_label(day: i64) -> String {
+    let weekday = (day + 3).rem_euclid(7); // Monday = 0
+    let thursday = day - weekday + 3;
+    let (year, _, _) = crate::inspect::civil_from_days(thursday);
+    let jan1 = crate::ingest::parse::days_from_civil(year, 1, 1);
+    let week = (thursday - jan1) / 7 + 1;
+    format!("{year:04}-W{week:02}")
+}
+
+/// Column names in cube frames.
+pub const PERIOD: &str = "period";
+pub const CURRENCY: &str = "currency";
+pub const ROWS: &str = "rows";
+
+/// What to aggregate.
+#[derive(Clone, Debug)]
+pub struct CubeSpec {
+    pub dimensions: Vec<Dimension>,
+    pub granularity: Granularity,
+    pub metrics: Vec<Metric>,
+    pub filters: Filters,
+}
+
+impl CubeSpec {
+    /// The daily cube every analysis reads: all metrics by day and these dimensions.
+    pub fn daily(dimensions: Vec<Dimension>) -> CubeSpec {
+        CubeSpec {
+            dimensions,
+            granularity: Granularity::Day,
+            metrics: Metric::ALL.to_vec(),
+            filters: Filters::default(),
+        }
+    }
+
+    /// Key columns of the result, in order: period, currency, dimensions.
+    pub fn key_columns(&self) -> Vec<String> {
+        let mut keys = vec![PERIOD.to_string(), CURRENCY.to_string()];
+        keys.extend(self.dimensions.iter().filter(|d| **d != Dimension::Currency).map(Dimension::name));
+        keys
+    }
+}
+
+/// An aggregated cube: `period` (UTC µs), `currency`, one text column per dimension, one f64
+/// column per metric, `rows`; sorted by the keys.
+#[derive(Clone, Debug)]
+pub struct Cube {
+    pub spec: CubeSpec,
+    pub frame: DataFrame,
+}
+
+const NANO: f64 = 1e9;
+
+/// Aggregates the canonical rows of `load`.
+pub fn aggregate(load: &Load, spec: &CubeSpec) -> Result<Cube> {
+    let mut lf = load.frame.clone();
+    if let Some(predicate) = spec.filters.predicate() {
+        lf = lf.filter(predicate);
+    }
+    let mut keys = vec![spec.granularity.period_expr(), Dimension::Currency.expr()];
+    keys.extend(spec.dimensions.iter().filter(|d| **d != Dimension::Currency).map(|d| d.expr().alias(d.name())));
+    let values: Vec<Expr> = spec.metrics.iter().map(|m| m.definition().to_polars().alias(m.column())).collect();
+    let rows = lf.select(keys.iter().cloned().chain(values).collect::<Vec<_>>());
+    let frame = ingest::collect(exact_sums(rows, spec, len()), load)?;
+    let cube = Cube { spec: spec.clone(), frame };
+    check_tag_keys(load, &cube)?;
+    check_date_range(load, &cube)?;
+    Ok(cube)
+}
+
+/// Group by the key columns of `spec` and sum every metric exactly.
+fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
+    let key_cols: Vec<Expr> = spec.key_columns().iter().map(|k| col(k.as_str())).collect();
+    let mut split = Vec::new();
+    let mut sums = vec![count.cast(DataType::UInt64).alias(ROWS)];
+    let mut combine = Vec::new();
+    for m in &spec.metrics {
+        let (units, rest) = (format!("{}__units", m.column()), format!("{}__rest", m.column()));
+        let value = col(m.column());
+        let whole = when(value.clone().abs().lt(lit(1e9)))
+            .then((value.clone() * lit(NANO)).round(0, RoundMode::HalfAwayFromZero))
+            .otherwise(lit(0.0))
+            .cast(DataType::Int64);
+        split.push(whole.clone().alias(units.as_str()));
+        split.push((value - whole.cast(DataType::Float64) / lit(NANO)).alias(rest.as_str()));
+        sums.push(col(units.as_str()).sum());
+        sums.push(col(rest.as_str()).sum());
+        combine.push(
+            (col(units.as_str()).cast(DataType::Float64) / lit(NANO) + col(rest.as_str())).alias(m.column()),
+        );
+    }
+    let mut out = key_cols.clone();
+    out.extend(combine);
+    out.push(col(ROWS));
+    rows.with_columns(split)
+        .group_by(key_cols.clone())
+        .agg(sums)
+        .select(out)
+        .sort_by_exprs(key_cols, SortMultipleOptions::default().with_maintain_order(true))
+}
+
+/// Re-aggregates a cube to coarser periods or fewer dimensions, exactly.
+pub fn rollup(cube: &Cube, spec: &CubeSpec) -> Result<Cube> {
+    for d in &spec.dimensions {
+        if *d != Dimension::Currency && !cube.spec.dimensions.contains(d) {
+            return Err(Error::Invalid(format!(
+                "the saved cube has no dimension `{d}`; it has: {}",
+                cube.spec.dimensions.iter().map(Dimension::name).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    if spec.granularity < cube.spec.granularity {
+        return Err(Error::Invalid(format!(
+            "the saved cube is by {}; it cannot be broken down by {}",
+            cube.spec.granularity.name(),
+            spec.granularity.name()
+        )));
+    }
+    let mut lf = cube.frame.clone().lazy();
+    if let Some(predicate) = cube_predicate(&spec.filters)? {
+        lf = lf.filter(predicate);
+    }
+    let period = match spec.granularity {
+        Granularity::Total => lit(0i64).cast(DataType::Int64).alias(PERIOD),
+        g => col(PERIOD)
+            .cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+            .dt()
+            .truncate(lit(match g {
+                Granularity::Hour => "1h",
+                Granularity::Day => "1d",
+                Granularity::Week => "1w",
+                _ => "1mo",
+            }))
+            .dt()
+            .timestamp(TimeUnit::Microseconds)
+            .alias(PERIOD),
+    };
+    let mut select = vec![period, col(CURRENCY)];
+    select.extend(spec.dimensions.iter().filter(|d| **d != Dimension::Currency).map(|d| col(d.name())));
+    select.extend(spec.metrics.iter().map(|m| col(m.column())));
+    select.push(col(ROWS));
+    let frame = exact_sums(lf.select(select), spec, col(ROWS).sum())
+        .collect()
+        .map_err(Error::polars("rolling up the cube"))?;
+    Ok(Cube { spec: spec.clone(), frame })
+}
+
+fn cube_predicate(filters: &Filters) -> Result<Option<Expr>> {
+    if filters.is_empty() {
+        return Ok(None);
+    }
+    let mut parts = Vec::new();
+    for c in &filters.conditions {
+        let value = col(c.dimension.name()).eq(lit(c.value.clone()));
+        parts.push((c.dimension.name(), c.exclude, value));
+    }
+    let mut grouped: std::collections::BTreeMap<(String, bool), Expr> = std::collections::BTreeMap::new();
+    for (name, exclude, e) in parts {
+        grouped
+            .entry((name, exclude))
+            .and_modify(|acc| *acc = acc.clone().or(e.clone()))
+            .or_insert(e);
+    }
+    let mut exprs: Vec<Expr> = grouped
+        .into_iter()
+        .map(|((_, exclude), e)| if exclude { e.not() } else { e })
+        .collect();
+    if let Some(from) = filters.from {
+        exprs.push(col(PERIOD).gt_eq(lit(from.start_micros())));
+    }
+    if let Some(to) = filters.to {
+        exprs.push(col(PERIOD).lt(lit(Day(to.0 + 1).start_micros())));
+    }
+    Ok(exprs.into_iter().reduce(|a, b| a.and(b)))
+}
+
+/// A tag dimension that matched no row at all is most likely a misspelt key.
+fn check_tag_keys(load: &Load, cube: &Cube) -> Result<()> {
+    for d in &cube.spec.dimensions {
+        let (Dimension::Tag(key) | Dimension::CostCategory(key)) = d else {
+            continue;
+        };
+        let values = cube.frame.column(&d.name()).map_err(Error::polars("reading the cube"))?;
+        let all_untagged = values.str().map_err(Error::polars("reading the cube"))?.iter().all(|v| v == Some(dimension::UNTAGGED));
+        if cube.frame.height() == 0 || !all_untagged {
+            continue;
+        }
+        let map = if matches!(d, Dimension::Tag(_)) { "tags" } else { "cost_categories" };
+        let df = ingest::collect(load.frame.clone().select([col(map)]), load)?;
+        let keys = crate::tags::distinct_keys(df.column(map).map_err(Error::polars("reading tags"))?)
+            .map_err(Error::polars("reading tags"))?;
+        let mut normalised: Vec<&str> = keys.iter().map(|(_, n)| n.as_str()).collect();
+        normalised.dedup();
+        let wanted = crate::tags::normalize_key(key);
+        if normalised.contains(&wanted.as_str()) {
+            continue;
+        }
+        let listed = if normalised.is_empty() {
+            "the data has no tags at all".to_string()
+        } else {
+            format!("keys present: {}", dimension::closest_first(&wanted, &normalised).join(", "))
+        };
+        return Err(Error::Invalid(format!("{} `{key}` is not in the data; {listed}", if map == "tags" { "tag key" } else { "cost category" })));
+    }
+    Ok(())
+}
+
+/// A date range that selects nothing gets the range the data covers.
+fn check_date_range(load: &Load, cube: &Cube) -> Result<()> {
+    let filters = &cube.spec.filters;
+    if cube.frame.height() > 0 || (filters.from.is_none() && filters.to.is_none()) {
+        return Ok(());
+    }
+    let df = ingest::collect(
+        load.frame.clone().select([
+            col("usage_start").min().dt().timestamp(TimeUnit::Microseconds).alias("first"),
+            col("usage_start").max().dt().timestamp(TimeUnit::Microseconds).alias("last"),
+        ]),
+        load,
+    )?;
+    let get = |name: &str| df.column(name).ok().and_then(|c| c.i64().ok().and_then(|c| c.get(0)));
+    let (Some(first), Some(last)) = (get("first"), get("last")) else {
+        return Ok(());
+    };
+    let day = |micros: i64| Day(micros.div_euclid(86_400_000_000)).to_string();
+    let range = |d: Option<Day>| d.map_or("…".to_string(), |d| d.to_string());
+    Err(Error::Invalid(format!(
+        "no data from {} to {}: the data covers {} to {}",
+        range(filters.from),
+        range(filters.to),
+        day(first),
+        day(last)
+    )))
+}
+
+/// Writes a cube to Parquet, to be read back with [`read_cube`] instead of the raw export.
+pub fn write_cube(cube: &Cube, path: &Path) -> Result<()> {
+    let mut frame = cube.frame.clone();
+    let granularity = Column::new_scalar(GRANULARITY_COLUMN.into(), Scalar::from(PlSmallStr::from(cube.spec.granularity.name())), frame.height());
+    frame.with_column(granularity).map_err(Error::polars("writing the cube"))?;
+    crate::atomic::write_with(path, |file| {
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+}
+
+const GRANULARITY_COLUMN: &str = "cube_granularity";
+
+/// Whether a Parquet file is a cube written by [`write_cube`].
+pub fn is_cube_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "parquet")
+        && LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
+            .and_then(|mut lf| lf.collect_schema())
+            .is_ok_and(|s| s.contains(GRANULARITY_COLUMN) && s.contains(ROWS) && s.contains(PERIOD))
+}
+
+/// Reads a cube written by [`write_cube`].
+pub fn read_cube(path: &Path) -> Result<Cube> {
+    let display = path.display().to_string();
+    let frame = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
+        .and_then(|lf| lf.collect())
+        .map_err(|e| Error::CorruptParquet { path: display.clone(), detail: e.to_string() })?;
+    let granularity = frame
+        .column(GRANULARITY_COLUMN)
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_string)))
+        .unwrap_or_else(|| "day".to_string());
+    let granularity = Granularity::parse(&granularity)?;
+    let mut dimensions = Vec::new();
+    let mut metrics = Vec::new();
+    for name in frame.get_column_names() {
+        let name = name.as_str();
+        if [PERIOD, CURRENCY, ROWS, GRANULARITY_COLUMN].contains(&name) {
+            continue;
+        }
+        if let Some(m) = Metric::ALL.into_iter().find(|m| m.column() == name) {
+            metrics.push(m);
+        } else {
+            dimensions.push(Dimension::parse(name).map_err(|_| Error::Invalid(format!("{display}: unexpected column `{name}` in a cube file")))?);
+        }
+    }
+    let frame = frame.drop(GRANULARITY_COLUMN).map_err(Error::polars("reading the cube"))?;
+    Ok(Cube {
+        spec: CubeSpec { dimensions, granularity, metrics, filters: Filters::default() },
+        frame,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks() {
+        let day = |y, m, d| crate::ingest::parse::days_from_civil(y, m, d);
+        assert_eq!(iso_week_label(day(2025, 10, 13)), "2025-W42");
+        assert_eq!(iso_week_label(day(2025, 10, 19)), "2025-W42");
+        assert_eq!(iso_week_label(day(2024, 12, 30)), "2025-W01");
+        assert_eq!(iso_week_label(day(2021, 1, 3)), "2020-W53");
+    }
+
+    #[test]
+    fn labels() {
+        let micros = crate::ingest::parse::parse_timestamp_micros("2025-10-13T13:00:00Z").unwrap();
+        assert_eq!(Granularity::Hour.label(micros), "2025-10-13T13:00Z");
+        assert_eq!(Granularity::Day.label(micros), "2025-10-13");
+        assert_eq!(Granularity::Week.label(micros), "2025-W42");
+        assert_eq!(Granularity::Month.label(micros), "2025-10");
+    }
+}
