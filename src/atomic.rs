@@ -14,7 +14,10 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<(
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = File::create(&tmp)
         .and_then(|mut file| {

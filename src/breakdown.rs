@@ -56,8 +56,13 @@ pub fn breakdown(cube: &Cube, top: Option<usize>) -> Result<Breakdown> {
     Ok(Breakdown {
         granularity: cube.spec.granularity.name().to_string(),
         dimensions: cube.spec.dimensions.iter().map(|d| d.name()).collect(),
-        metrics: cube.spec.metrics.iter().map(|m| m.name().to_string()).collect(),
-        rows: rows.into_iter().map(|r| round_row(r)).collect(),
+        metrics: cube
+            .spec
+            .metrics
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect(),
+        rows: rows.into_iter().map(round_row).collect(),
         totals,
         folded_groups,
     })
@@ -72,26 +77,48 @@ fn read_rows(cube: &Cube) -> Result<Vec<BreakdownRow>> {
     let df = &cube.frame;
     let err = |e| Error::Internal(format!("breakdown: {e}"));
     let periods = df.column(PERIOD).map_err(err)?.i64().map_err(err)?.clone();
-    let currencies = df.column(CURRENCY).map_err(err)?.str().map_err(err)?.clone();
+    let currencies = df
+        .column(CURRENCY)
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .clone();
     let counts = df.column(ROWS).map_err(err)?.u64().map_err(err)?.clone();
     let keys = cube
         .spec
         .dimensions
         .iter()
-        .map(|d| Ok(df.column(&d.name()).map_err(err)?.str().map_err(err)?.clone()))
+        .map(|d| {
+            Ok(df
+                .column(&d.name())
+                .map_err(err)?
+                .str()
+                .map_err(err)?
+                .clone())
+        })
         .collect::<Result<Vec<_>>>()?;
     let values = cube
         .spec
         .metrics
         .iter()
-        .map(|m| Ok(df.column(m.column()).map_err(err)?.f64().map_err(err)?.clone()))
+        .map(|m| {
+            Ok(df
+                .column(m.column())
+                .map_err(err)?
+                .f64()
+                .map_err(err)?
+                .clone())
+        })
         .collect::<Result<Vec<_>>>()?;
     let granularity = cube.spec.granularity;
     Ok((0..df.height())
         .map(|i| BreakdownRow {
             period: granularity.label(periods.get(i).unwrap_or(0)),
             currency: currencies.get(i).unwrap_or("(none)").to_string(),
-            keys: keys.iter().map(|k| k.get(i).unwrap_or("(none)").to_string()).collect(),
+            keys: keys
+                .iter()
+                .map(|k| k.get(i).unwrap_or("(none)").to_string())
+                .collect(),
             values: values.iter().map(|v| v.get(i).unwrap_or(0.0)).collect(),
             line_items: counts.get(i).unwrap_or(0),
         })
@@ -106,8 +133,10 @@ fn fold_beyond_top(rows: Vec<BreakdownRow>, n: usize) -> (Vec<BreakdownRow>, usi
             .entry((r.currency.clone(), r.keys.clone()))
             .or_default() += r.values.first().copied().unwrap_or(0.0);
     }
-    let mut ranked: Vec<((String, Vec<String>), f64)> =
-        group_totals.into_iter().map(|(k, s)| (k, s.value())).collect();
+    let mut ranked: Vec<((String, Vec<String>), f64)> = group_totals
+        .into_iter()
+        .map(|(k, s)| (k, s.value()))
+        .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let kept: std::collections::BTreeSet<(String, Vec<String>)> =
         ranked.iter().take(n).map(|(k, _)| k.clone()).collect();
@@ -121,7 +150,13 @@ fn fold_beyond_top(rows: Vec<BreakdownRow>, n: usize) -> (Vec<BreakdownRow>, usi
         }
         let entry = other
             .entry((r.period.clone(), r.currency.clone()))
-            .or_insert_with(|| (vec![CompensatedSum::default(); r.values.len()], 0, r.keys.len()));
+            .or_insert_with(|| {
+                (
+                    vec![CompensatedSum::default(); r.values.len()],
+                    0,
+                    r.keys.len(),
+                )
+            });
         for (acc, v) in entry.0.iter_mut().zip(&r.values) {
             *acc += *v;
         }
@@ -137,12 +172,18 @@ fn fold_beyond_top(rows: Vec<BreakdownRow>, n: usize) -> (Vec<BreakdownRow>, usi
         });
     }
     out.sort_by(|a, b| {
-        (&a.period, &a.currency, a.keys.iter().all(|k| k == OTHER), &a.keys).cmp(&(
-            &b.period,
-            &b.currency,
-            b.keys.iter().all(|k| k == OTHER),
-            &b.keys,
-        ))
+        (
+            &a.period,
+            &a.currency,
+            a.keys.iter().all(|k| k == OTHER),
+            &a.keys,
+        )
+            .cmp(&(
+                &b.period,
+                &b.currency,
+                b.keys.iter().all(|k| k == OTHER),
+                &b.keys,
+            ))
     });
     (out, folded_groups)
 }
@@ -181,7 +222,9 @@ pub fn render(b: &Breakdown, format: Format) -> Result<String> {
     Ok(match format {
         Format::Table => render_table(b),
         Format::Csv => render_csv(b),
-        Format::Json => serde_json::to_string_pretty(b).map_err(|e| Error::Internal(e.to_string()))? + "\n",
+        Format::Json => {
+            serde_json::to_string_pretty(b).map_err(|e| Error::Internal(e.to_string()))? + "\n"
+        }
         Format::Markdown => render_markdown(b),
     })
 }
@@ -222,7 +265,13 @@ fn render_table(b: &Breakdown) -> String {
     lines.extend(b.rows.iter().map(|r| cells(b, r, money_2dp)));
     lines.extend(b.totals.iter().map(|t| total_cells(b, t, money_2dp)));
     let widths: Vec<usize> = (0..lines[0].len())
-        .map(|i| lines.iter().map(|l| l[i].chars().count()).max().unwrap_or(0))
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let first_number = 2 + b.dimensions.len();
     let mut out = String::new();
@@ -245,17 +294,31 @@ fn render_table(b: &Breakdown) -> String {
         }
     }
     if b.folded_groups > 0 {
-        let _ = writeln!(out, "\n{} smaller groups folded into `{OTHER}`", b.folded_groups);
+        let _ = writeln!(
+            out,
+            "\n{} smaller groups folded into `{OTHER}`",
+            b.folded_groups
+        );
     }
     out
 }
 
 fn render_csv(b: &Breakdown) -> String {
     let mut out = String::new();
-    let line = |cells: Vec<String>| cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let _ = writeln!(out, "{}", line(header(b)));
     for r in &b.rows {
-        let _ = writeln!(out, "{}", line(cells(b, r, |v| format!("{:.10}", round_money(v)))));
+        let _ = writeln!(
+            out,
+            "{}",
+            line(cells(b, r, |v| format!("{:.10}", round_money(v))))
+        );
     }
     out
 }
@@ -263,14 +326,30 @@ fn render_csv(b: &Breakdown) -> String {
 fn render_markdown(b: &Breakdown) -> String {
     let mut out = String::new();
     let h = header(b);
-    let _ = writeln!(out, "| {} |", h.iter().map(|c| escape_md_cell(c)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(
+        out,
+        "| {} |",
+        h.iter()
+            .map(|c| escape_md_cell(c))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     let first_number = 2 + b.dimensions.len();
-    let align: Vec<&str> = (0..h.len()).map(|i| if i >= first_number { "---:" } else { "---" }).collect();
+    let align: Vec<&str> = (0..h.len())
+        .map(|i| if i >= first_number { "---:" } else { "---" })
+        .collect();
     let _ = writeln!(out, "|{}|", align.join("|"));
     let rows = b.rows.iter().map(|r| cells(b, r, money_2dp));
     let totals = b.totals.iter().map(|t| total_cells(b, t, money_2dp));
     for c in rows.chain(totals) {
-        let _ = writeln!(out, "| {} |", c.iter().map(|c| escape_md_cell(c)).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(
+            out,
+            "| {} |",
+            c.iter()
+                .map(|c| escape_md_cell(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
     }
     out
 }

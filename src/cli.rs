@@ -98,7 +98,11 @@ pub struct CubeArgs {
 
 impl CubeArgs {
     pub fn dimensions(&self) -> curlens::Result<Vec<curlens::cube::Dimension>> {
-        self.by.iter().filter(|d| !d.trim().is_empty()).map(|d| curlens::cube::Dimension::parse(d)).collect()
+        self.by
+            .iter()
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| curlens::cube::Dimension::parse(d))
+            .collect()
     }
 
     pub fn filters(&self) -> curlens::Result<curlens::cube::Filters> {
@@ -174,6 +178,10 @@ pub struct SchemaArgs {
     /// Print the mapping as the Markdown table of docs/cur-schema.md.
     #[arg(long)]
     pub markdown: bool,
+
+    /// Print docs/cost-metrics.md: every metric's definition and its SQL.
+    #[arg(long, conflicts_with = "markdown")]
+    pub metrics: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -61,7 +61,11 @@ fn inspect(args: cli::InspectArgs) -> anyhow::Result<ExitCode> {
 fn breakdown(args: cli::BreakdownArgs) -> anyhow::Result<ExitCode> {
     use curlens::cube::{self, CubeSpec, Granularity, Metric};
     let granularity = Granularity::parse(&args.cube.granularity)?;
-    let metrics = args.metric.iter().map(|m| Metric::parse(m)).collect::<curlens::Result<Vec<_>>>()?;
+    let metrics = args
+        .metric
+        .iter()
+        .map(|m| Metric::parse(m))
+        .collect::<curlens::Result<Vec<_>>>()?;
     let wanted = CubeSpec {
         dimensions: args.cube.dimensions()?,
         granularity,
@@ -87,7 +91,13 @@ fn breakdown(args: cli::BreakdownArgs) -> anyhow::Result<ExitCode> {
                 }
                 let saved = cube::aggregate(&load, &full)?;
                 cube::write_cube(&saved, path)?;
-                cube::rollup(&saved, &CubeSpec { filters: Default::default(), ..wanted })?
+                cube::rollup(
+                    &saved,
+                    &CubeSpec {
+                        filters: Default::default(),
+                        ..wanted
+                    },
+                )?
             }
             None => cube::aggregate(&load, &wanted)?,
         }
@@ -114,6 +124,8 @@ fn cube_sql(args: cli::CubeSqlArgs) -> anyhow::Result<ExitCode> {
 fn schema(args: cli::SchemaArgs) -> anyhow::Result<ExitCode> {
     let text = if args.markdown {
         curlens::schema::render_markdown_table()
+    } else if args.metrics {
+        curlens::cube::metric::render_markdown()
     } else {
         curlens::schema::canonical_schema()
             .iter()

@@ -90,7 +90,10 @@ const SERVICE_NAMES: &[(&str, &str)] = &[
     ("AWSELB", "Amazon Elastic Load Balancing"),
     ("AmazonDynamoDB", "Amazon DynamoDB"),
     ("AWSDataTransfer", "AWS Data Transfer"),
-    ("AmazonEKS", "Amazon Elastic Container Service for Kubernetes"),
+    (
+        "AmazonEKS",
+        "Amazon Elastic Container Service for Kubernetes",
+    ),
     ("AmazonECS", "Amazon Elastic Container Service"),
     ("AmazonCloudFront", "Amazon CloudFront"),
     ("AWSGlue", "AWS Glue"),
@@ -181,13 +184,20 @@ impl Dimension {
     pub fn to_sql(&self) -> String {
         let value = match self {
             Dimension::Service => cur2_sql("product_code"),
-            Dimension::ServiceName => format!("COALESCE({}, {})", cur2_sql("service_name"), cur2_sql("product_code")),
+            Dimension::ServiceName => format!(
+                "COALESCE({}, {})",
+                cur2_sql("service_name"),
+                cur2_sql("product_code")
+            ),
             Dimension::Category => category_sql(),
             Dimension::InstanceFamily => format!(
                 "regexp_replace({}, '\\.[^.]*$', '')",
                 cur2_sql("instance_type")
             ),
-            Dimension::Tag(k) => format!("element_at(resource_tags, {})", sql_string(&format!("user_{k}"))),
+            Dimension::Tag(k) => format!(
+                "element_at(resource_tags, {})",
+                sql_string(&format!("user_{k}"))
+            ),
             Dimension::CostCategory(k) => format!("element_at(cost_category, {})", sql_string(k)),
             other => cur2_sql(canonical_column(other)),
         };
@@ -238,13 +248,16 @@ impl From<Dimension> for String {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 fn non_empty_key(key: &str, name: &str) -> Result<String> {
     let key = key.trim();
     if key.is_empty() {
-        return Err(Error::Invalid(format!("`{name}`: give a key, as in tag:Project")));
+        return Err(Error::Invalid(format!(
+            "`{name}`: give a key, as in tag:Project"
+        )));
     }
     Ok(key.to_string())
 }
@@ -268,7 +281,9 @@ fn instance_family(c: &Column) -> PolarsResult<Column> {
 }
 
 fn category_expr() -> Expr {
-    let is_ec2 = col("product_code").eq(lit("AmazonEC2")).fill_null(lit(false));
+    let is_ec2 = col("product_code")
+        .eq(lit("AmazonEC2"))
+        .fill_null(lit(false));
     let instance_hours = EC2_INSTANCE_USAGE
         .iter()
         .map(|u| col("usage_type").str().contains_literal(lit(*u)))
@@ -337,15 +352,27 @@ mod tests {
 
     #[test]
     fn parses_fixed_and_keyed_dimensions() {
-        assert_eq!(Dimension::parse("usage_type").unwrap(), Dimension::UsageType);
-        assert_eq!(Dimension::parse("tag:Project").unwrap(), Dimension::Tag("Project".into()));
-        assert_eq!(Dimension::parse("cost-category:Team").unwrap().name(), "cost-category:Team");
+        assert_eq!(
+            Dimension::parse("usage_type").unwrap(),
+            Dimension::UsageType
+        );
+        assert_eq!(
+            Dimension::parse("tag:Project").unwrap(),
+            Dimension::Tag("Project".into())
+        );
+        assert_eq!(
+            Dimension::parse("cost-category:Team").unwrap().name(),
+            "cost-category:Team"
+        );
     }
 
     #[test]
     fn unknown_dimension_lists_closest_first() {
         let err = Dimension::parse("servce").unwrap_err().to_string();
-        assert!(err.starts_with("unknown dimension `servce`; valid dimensions: service, "), "{err}");
+        assert!(
+            err.starts_with("unknown dimension `servce`; valid dimensions: service, "),
+            "{err}"
+        );
         let err = Dimension::parse("tag:").unwrap_err().to_string();
         assert_eq!(err, "`tag:`: give a key, as in tag:Project");
     }
@@ -360,8 +387,12 @@ mod tests {
 
     #[test]
     fn instance_families() -> PolarsResult<()> {
-        let c = Column::new("t".into(), [Some("m5.large"), Some("db.r5.xlarge"), None, Some("odd")]);
-        let got: Vec<Option<&str>> = instance_family(&c)?.str()?.iter().collect();
+        let c = Column::new(
+            "t".into(),
+            [Some("m5.large"), Some("db.r5.xlarge"), None, Some("odd")],
+        );
+        let families = instance_family(&c)?;
+        let got: Vec<Option<&str>> = families.str()?.iter().collect();
         assert_eq!(got, [Some("m5"), Some("db.r5"), None, Some("odd")]);
         Ok(())
     }

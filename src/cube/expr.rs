@@ -35,11 +35,11 @@ pub enum Cond {
 }
 
 impl E {
-    pub fn sub(a: E, b: E) -> E {
+    pub fn minus(a: E, b: E) -> E {
         E::Sub(Box::new(a), Box::new(b))
     }
 
-    pub fn add(a: E, b: E) -> E {
+    pub fn plus(a: E, b: E) -> E {
         E::Add(Box::new(a), Box::new(b))
     }
 
@@ -57,12 +57,15 @@ impl E {
                 exprs.push(fallback.to_polars());
                 polars::prelude::coalesce(&exprs)
             }
-            E::Case(arms, otherwise) => arms
-                .iter()
-                .rev()
-                .fold(otherwise.to_polars(), |rest, (cond, value)| {
-                    when(cond.to_polars()).then(value.to_polars()).otherwise(rest)
-                }),
+            E::Case(arms, otherwise) => {
+                arms.iter()
+                    .rev()
+                    .fold(otherwise.to_polars(), |rest, (cond, value)| {
+                        when(cond.to_polars())
+                            .then(value.to_polars())
+                            .otherwise(rest)
+                    })
+            }
         }
     }
 
@@ -82,7 +85,7 @@ impl E {
             }
             E::Case(arms, otherwise) => {
                 let mut out = String::from("CASE");
-                for (cond, value) in arms {
+                for (cond, value) in arms.iter().filter(|(c, _)| !c.never_true_in_cur2()) {
                     out.push_str(&format!(" WHEN {} THEN {}", cond.to_sql(), value.to_sql()));
                 }
                 out.push_str(&format!(" ELSE {} END", otherwise.to_sql()));
@@ -111,6 +114,17 @@ impl Cond {
         }
     }
 
+    /// A test of a column CUR 2.0 does not have (FOCUS's `EffectiveCost`): always false there.
+    fn never_true_in_cur2(&self) -> bool {
+        match self {
+            Cond::NotNull(c) => {
+                schema::column(c).is_some_and(|col| matches!(col.cur2, Source::Absent))
+            }
+            Cond::And(a, b) => a.never_true_in_cur2() || b.never_true_in_cur2(),
+            _ => false,
+        }
+    }
+
     pub fn to_sql(&self) -> String {
         match self {
             Cond::Eq(c, v) => format!("{} = {}", cur2_sql(c), sql_string(v)),
@@ -121,8 +135,8 @@ impl Cond {
                     .collect();
                 format!("({})", parts.join(" OR "))
             }
-            Cond::NotNull(c) => format!("NULLIF({}, '') IS NOT NULL", cur2_sql(c)),
-            Cond::Null(c) => format!("NULLIF({}, '') IS NULL", cur2_sql(c)),
+            Cond::NotNull(c) => format!("{} IS NOT NULL", text_or_number_sql(c)),
+            Cond::Null(c) => format!("{} IS NULL", text_or_number_sql(c)),
             Cond::And(a, b) => format!("({} AND {})", a.to_sql(), b.to_sql()),
         }
     }
@@ -145,6 +159,16 @@ pub fn cur2_sql(canonical: &str) -> String {
             DataType::Float64 => "CAST(NULL AS DOUBLE)".to_string(),
             _ => "CAST(NULL AS VARCHAR)".to_string(),
         },
+    }
+}
+
+/// Text columns compare empty strings as null (AWS writes `''` for missing text).
+fn text_or_number_sql(canonical: &str) -> String {
+    let is_text = schema::column(canonical).is_some_and(|c| c.kind.dtype() == DataType::String);
+    if is_text {
+        format!("NULLIF({}, '')", cur2_sql(canonical))
+    } else {
+        cur2_sql(canonical)
     }
 }
 

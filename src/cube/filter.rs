@@ -27,7 +27,9 @@ impl Condition {
             ))
         })?;
         if value.is_empty() {
-            return Err(Error::Invalid(format!("{flag} `{text}`: the value after `=` is empty")));
+            return Err(Error::Invalid(format!(
+                "{flag} `{text}`: the value after `=` is empty"
+            )));
         }
         Ok(Condition {
             dimension: Dimension::parse(key)?,
@@ -146,12 +148,20 @@ mod tests {
             err,
             "--exclude `service`: expected KEY=VALUE, as in service=AmazonEC2 or tag:Project=WebApp"
         );
-        assert!(Condition::parse("servce=AmazonEC2", false).unwrap_err().to_string().contains("valid dimensions: service"));
+        assert!(
+            Condition::parse("servce=AmazonEC2", false)
+                .unwrap_err()
+                .to_string()
+                .contains("valid dimensions: service")
+        );
     }
 
     #[test]
     fn parses_days() {
-        assert_eq!(Day::parse("2025-10-01").unwrap(), Day::from_ymd(2025, 10, 1));
+        assert_eq!(
+            Day::parse("2025-10-01").unwrap(),
+            Day::from_ymd(2025, 10, 1)
+        );
         assert_eq!(Day::parse("2025-10-01").unwrap().to_string(), "2025-10-01");
         assert!(Day::parse("2025-10-01T00:00").is_err());
         assert!(Day::parse("yesterday").is_err());

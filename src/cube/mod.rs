@@ -62,7 +62,11 @@ impl Granularity {
         let wanted = text.trim().to_ascii_lowercase();
         Granularity::ALL
             .into_iter()
-            .find(|g| g.name() == wanted || (wanted == "hourly" && *g == Granularity::Hour) || (wanted == "daily" && *g == Granularity::Day))
+            .find(|g| {
+                g.name() == wanted
+                    || (wanted == "hourly" && *g == Granularity::Hour)
+                    || (wanted == "daily" && *g == Granularity::Day)
+            })
             .ok_or_else(|| {
                 Error::Invalid(format!(
                     "unknown granularity `{text}`; valid: hour, day, week, month, total"
@@ -142,7 +146,12 @@ impl CubeSpec {
     /// Key columns of the result, in order: period, currency, dimensions.
     pub fn key_columns(&self) -> Vec<String> {
         let mut keys = vec![PERIOD.to_string(), CURRENCY.to_string()];
-        keys.extend(self.dimensions.iter().filter(|d| **d != Dimension::Currency).map(Dimension::name));
+        keys.extend(
+            self.dimensions
+                .iter()
+                .filter(|d| **d != Dimension::Currency)
+                .map(Dimension::name),
+        );
         keys
     }
 }
@@ -164,11 +173,23 @@ pub fn aggregate(load: &Load, spec: &CubeSpec) -> Result<Cube> {
         lf = lf.filter(predicate);
     }
     let mut keys = vec![spec.granularity.period_expr(), Dimension::Currency.expr()];
-    keys.extend(spec.dimensions.iter().filter(|d| **d != Dimension::Currency).map(|d| d.expr().alias(d.name())));
-    let values: Vec<Expr> = spec.metrics.iter().map(|m| m.definition().to_polars().alias(m.column())).collect();
+    keys.extend(
+        spec.dimensions
+            .iter()
+            .filter(|d| **d != Dimension::Currency)
+            .map(|d| d.expr().alias(d.name())),
+    );
+    let values: Vec<Expr> = spec
+        .metrics
+        .iter()
+        .map(|m| m.definition().to_polars().alias(m.column()))
+        .collect();
     let rows = lf.select(keys.iter().cloned().chain(values).collect::<Vec<_>>());
     let frame = ingest::collect(exact_sums(rows, spec, len()), load)?;
-    let cube = Cube { spec: spec.clone(), frame };
+    let cube = Cube {
+        spec: spec.clone(),
+        frame,
+    };
     check_tag_keys(load, &cube)?;
     check_date_range(load, &cube)?;
     Ok(cube)
@@ -181,7 +202,10 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
     let mut sums = vec![count.cast(DataType::UInt64).alias(ROWS)];
     let mut combine = Vec::new();
     for m in &spec.metrics {
-        let (units, rest) = (format!("{}__units", m.column()), format!("{}__rest", m.column()));
+        let (units, rest) = (
+            format!("{}__units", m.column()),
+            format!("{}__rest", m.column()),
+        );
         let value = col(m.column());
         let whole = when(value.clone().abs().lt(lit(1e9)))
             .then((value.clone() * lit(NANO)).round(0, RoundMode::HalfAwayFromZero))
@@ -192,7 +216,8 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
         sums.push(col(units.as_str()).sum());
         sums.push(col(rest.as_str()).sum());
         combine.push(
-            (col(units.as_str()).cast(DataType::Float64) / lit(NANO) + col(rest.as_str())).alias(m.column()),
+            (col(units.as_str()).cast(DataType::Float64) / lit(NANO) + col(rest.as_str()))
+                .alias(m.column()),
         );
     }
     let mut out = key_cols.clone();
@@ -202,7 +227,10 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
         .group_by(key_cols.clone())
         .agg(sums)
         .select(out)
-        .sort_by_exprs(key_cols, SortMultipleOptions::default().with_maintain_order(true))
+        .sort_by_exprs(
+            key_cols,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
 }
 
 /// Re-aggregates a cube to coarser periods or fewer dimensions, exactly.
@@ -211,7 +239,12 @@ pub fn rollup(cube: &Cube, spec: &CubeSpec) -> Result<Cube> {
         if *d != Dimension::Currency && !cube.spec.dimensions.contains(d) {
             return Err(Error::Invalid(format!(
                 "the saved cube has no dimension `{d}`; it has: {}",
-                cube.spec.dimensions.iter().map(Dimension::name).collect::<Vec<_>>().join(", ")
+                cube.spec
+                    .dimensions
+                    .iter()
+                    .map(Dimension::name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }
@@ -229,7 +262,10 @@ pub fn rollup(cube: &Cube, spec: &CubeSpec) -> Result<Cube> {
     let period = match spec.granularity {
         Granularity::Total => lit(0i64).cast(DataType::Int64).alias(PERIOD),
         g => col(PERIOD)
-            .cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+            .cast(DataType::Datetime(
+                TimeUnit::Microseconds,
+                Some(TimeZone::UTC),
+            ))
             .dt()
             .truncate(lit(match g {
                 Granularity::Hour => "1h",
@@ -242,13 +278,21 @@ pub fn rollup(cube: &Cube, spec: &CubeSpec) -> Result<Cube> {
             .alias(PERIOD),
     };
     let mut select = vec![period, col(CURRENCY)];
-    select.extend(spec.dimensions.iter().filter(|d| **d != Dimension::Currency).map(|d| col(d.name())));
+    select.extend(
+        spec.dimensions
+            .iter()
+            .filter(|d| **d != Dimension::Currency)
+            .map(|d| col(d.name())),
+    );
     select.extend(spec.metrics.iter().map(|m| col(m.column())));
     select.push(col(ROWS));
     let frame = exact_sums(lf.select(select), spec, col(ROWS).sum())
         .collect()
         .map_err(Error::polars("rolling up the cube"))?;
-    Ok(Cube { spec: spec.clone(), frame })
+    Ok(Cube {
+        spec: spec.clone(),
+        frame,
+    })
 }
 
 fn cube_predicate(filters: &Filters) -> Result<Option<Expr>> {
@@ -260,7 +304,8 @@ fn cube_predicate(filters: &Filters) -> Result<Option<Expr>> {
         let value = col(c.dimension.name()).eq(lit(c.value.clone()));
         parts.push((c.dimension.name(), c.exclude, value));
     }
-    let mut grouped: std::collections::BTreeMap<(String, bool), Expr> = std::collections::BTreeMap::new();
+    let mut grouped: std::collections::BTreeMap<(String, bool), Expr> =
+        std::collections::BTreeMap::new();
     for (name, exclude, e) in parts {
         grouped
             .entry((name, exclude))
@@ -286,15 +331,27 @@ fn check_tag_keys(load: &Load, cube: &Cube) -> Result<()> {
         let (Dimension::Tag(key) | Dimension::CostCategory(key)) = d else {
             continue;
         };
-        let values = cube.frame.column(&d.name()).map_err(Error::polars("reading the cube"))?;
-        let all_untagged = values.str().map_err(Error::polars("reading the cube"))?.iter().all(|v| v == Some(dimension::UNTAGGED));
+        let values = cube
+            .frame
+            .column(&d.name())
+            .map_err(Error::polars("reading the cube"))?;
+        let all_untagged = values
+            .str()
+            .map_err(Error::polars("reading the cube"))?
+            .iter()
+            .all(|v| v == Some(dimension::UNTAGGED));
         if cube.frame.height() == 0 || !all_untagged {
             continue;
         }
-        let map = if matches!(d, Dimension::Tag(_)) { "tags" } else { "cost_categories" };
+        let map = if matches!(d, Dimension::Tag(_)) {
+            "tags"
+        } else {
+            "cost_categories"
+        };
         let df = ingest::collect(load.frame.clone().select([col(map)]), load)?;
-        let keys = crate::tags::distinct_keys(df.column(map).map_err(Error::polars("reading tags"))?)
-            .map_err(Error::polars("reading tags"))?;
+        let keys =
+            crate::tags::distinct_keys(df.column(map).map_err(Error::polars("reading tags"))?)
+                .map_err(Error::polars("reading tags"))?;
         let mut normalised: Vec<&str> = keys.iter().map(|(_, n)| n.as_str()).collect();
         normalised.dedup();
         let wanted = crate::tags::normalize_key(key);
@@ -304,9 +361,19 @@ fn check_tag_keys(load: &Load, cube: &Cube) -> Result<()> {
         let listed = if normalised.is_empty() {
             "the data has no tags at all".to_string()
         } else {
-            format!("keys present: {}", dimension::closest_first(&wanted, &normalised).join(", "))
+            format!(
+                "keys present: {}",
+                dimension::closest_first(&wanted, &normalised).join(", ")
+            )
         };
-        return Err(Error::Invalid(format!("{} `{key}` is not in the data; {listed}", if map == "tags" { "tag key" } else { "cost category" })));
+        return Err(Error::Invalid(format!(
+            "{} `{key}` is not in the data; {listed}",
+            if map == "tags" {
+                "tag key"
+            } else {
+                "cost category"
+            }
+        )));
     }
     Ok(())
 }
@@ -319,12 +386,24 @@ fn check_date_range(load: &Load, cube: &Cube) -> Result<()> {
     }
     let df = ingest::collect(
         load.frame.clone().select([
-            col("usage_start").min().dt().timestamp(TimeUnit::Microseconds).alias("first"),
-            col("usage_start").max().dt().timestamp(TimeUnit::Microseconds).alias("last"),
+            col("usage_start")
+                .min()
+                .dt()
+                .timestamp(TimeUnit::Microseconds)
+                .alias("first"),
+            col("usage_start")
+                .max()
+                .dt()
+                .timestamp(TimeUnit::Microseconds)
+                .alias("last"),
         ]),
         load,
     )?;
-    let get = |name: &str| df.column(name).ok().and_then(|c| c.i64().ok().and_then(|c| c.get(0)));
+    let get = |name: &str| {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.i64().ok().and_then(|c| c.get(0)))
+    };
     let (Some(first), Some(last)) = (get("first"), get("last")) else {
         return Ok(());
     };
@@ -342,8 +421,14 @@ fn check_date_range(load: &Load, cube: &Cube) -> Result<()> {
 /// Writes a cube to Parquet, to be read back with [`read_cube`] instead of the raw export.
 pub fn write_cube(cube: &Cube, path: &Path) -> Result<()> {
     let mut frame = cube.frame.clone();
-    let granularity = Column::new_scalar(GRANULARITY_COLUMN.into(), Scalar::from(PlSmallStr::from(cube.spec.granularity.name())), frame.height());
-    frame.with_column(granularity).map_err(Error::polars("writing the cube"))?;
+    let granularity = Column::new_scalar(
+        GRANULARITY_COLUMN.into(),
+        Scalar::from(PlSmallStr::from(cube.spec.granularity.name())),
+        frame.height(),
+    );
+    frame
+        .with_column(granularity)
+        .map_err(Error::polars("writing the cube"))?;
     crate::atomic::write_with(path, |file| {
         ParquetWriter::new(file)
             .finish(&mut frame)
@@ -357,17 +442,26 @@ const GRANULARITY_COLUMN: &str = "cube_granularity";
 /// Whether a Parquet file is a cube written by [`write_cube`].
 pub fn is_cube_file(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "parquet")
-        && LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
-            .and_then(|mut lf| lf.collect_schema())
-            .is_ok_and(|s| s.contains(GRANULARITY_COLUMN) && s.contains(ROWS) && s.contains(PERIOD))
+        && LazyFrame::scan_parquet(
+            PlRefPath::new(path.to_string_lossy().as_ref()),
+            ScanArgsParquet::default(),
+        )
+        .and_then(|mut lf| lf.collect_schema())
+        .is_ok_and(|s| s.contains(GRANULARITY_COLUMN) && s.contains(ROWS) && s.contains(PERIOD))
 }
 
 /// Reads a cube written by [`write_cube`].
 pub fn read_cube(path: &Path) -> Result<Cube> {
     let display = path.display().to_string();
-    let frame = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
-        .and_then(|lf| lf.collect())
-        .map_err(|e| Error::CorruptParquet { path: display.clone(), detail: e.to_string() })?;
+    let frame = LazyFrame::scan_parquet(
+        PlRefPath::new(path.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .and_then(|lf| lf.collect())
+    .map_err(|e| Error::CorruptParquet {
+        path: display.clone(),
+        detail: e.to_string(),
+    })?;
     let granularity = frame
         .column(GRANULARITY_COLUMN)
         .ok()
@@ -384,12 +478,23 @@ pub fn read_cube(path: &Path) -> Result<Cube> {
         if let Some(m) = Metric::ALL.into_iter().find(|m| m.column() == name) {
             metrics.push(m);
         } else {
-            dimensions.push(Dimension::parse(name).map_err(|_| Error::Invalid(format!("{display}: unexpected column `{name}` in a cube file")))?);
+            dimensions.push(Dimension::parse(name).map_err(|_| {
+                Error::Invalid(format!(
+                    "{display}: unexpected column `{name}` in a cube file"
+                ))
+            })?);
         }
     }
-    let frame = frame.drop(GRANULARITY_COLUMN).map_err(Error::polars("reading the cube"))?;
+    let frame = frame
+        .drop(GRANULARITY_COLUMN)
+        .map_err(Error::polars("reading the cube"))?;
     Ok(Cube {
-        spec: CubeSpec { dimensions, granularity, metrics, filters: Filters::default() },
+        spec: CubeSpec {
+            dimensions,
+            granularity,
+            metrics,
+            filters: Filters::default(),
+        },
         frame,
     })
 }

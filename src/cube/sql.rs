@@ -48,12 +48,30 @@ mod tests {
 
     #[test]
     fn daily_cube_sql_names_cur2_columns() {
-        let spec = CubeSpec::daily(vec![Dimension::Account, Dimension::Category, Dimension::Tag("Project".into())]);
+        let spec = CubeSpec::daily(vec![
+            Dimension::Account,
+            Dimension::Category,
+            Dimension::Tag("Project".into()),
+        ]);
         let sql = cube_sql(&spec, "cur");
-        assert!(sql.contains("date_trunc('day', line_item_usage_start_date) AS period"), "{sql}");
-        assert!(sql.contains("COALESCE(NULLIF(line_item_usage_account_id, ''), '(none)') AS \"account\""), "{sql}");
-        assert!(sql.contains("element_at(resource_tags, 'user_Project')"), "{sql}");
-        assert!(sql.contains("WHEN line_item_line_item_type = 'SavingsPlanNegation' THEN 0"), "{sql}");
+        assert!(
+            sql.contains("date_trunc('day', line_item_usage_start_date) AS period"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(
+                "COALESCE(NULLIF(line_item_usage_account_id, ''), '(none)') AS \"account\""
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("element_at(resource_tags, 'user_Project')"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("WHEN line_item_line_item_type = 'SavingsPlanNegation' THEN 0"),
+            "{sql}"
+        );
         assert!(sql.contains(&format!("AS {}", Metric::Amortized.column())));
         assert!(sql.trim_end().ends_with("ORDER BY 1, 2, 3, 4, 5"), "{sql}");
     }

@@ -12,7 +12,7 @@ use curlens::inspect;
 
 use crate::util::*;
 
-fn real_data() -> Option<PathBuf> {
+pub fn real_data() -> Option<PathBuf> {
     let dir = std::env::var_os("CURLENS_REAL_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/real"));
@@ -96,7 +96,7 @@ fn workshop_parquet_months_together_keep_per_type_totals() {
 }
 
 /// The 155-column layout: Step1's 148 names with 7 Savings Plan columns after index 139.
-fn hive_headers(real: &Path, dir: &Path) -> (PathBuf, PathBuf) {
+pub fn hive_headers(real: &Path, dir: &Path) -> (PathBuf, PathBuf) {
     let step1 = real.join("aws-wa-labs/athena-hive-text/Step1CUR.gz");
     let mut text = String::new();
     flate2::read::MultiGzDecoder::new(std::fs::File::open(&step1).unwrap())

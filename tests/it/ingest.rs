@@ -268,7 +268,12 @@ fn athena_parquet_with_flat_tags_integer_accounts_and_naive_ms_timestamps() {
         Some(1_543_626_000_000_000)
     );
     // Only the source columns behind the selected canonical columns are read.
-    let plan = load.frame.clone().select([col("unblended_cost")]).explain(true).unwrap();
+    let plan = load
+        .frame
+        .clone()
+        .select([col("unblended_cost")])
+        .explain(true)
+        .unwrap();
     assert!(plan.contains("PROJECT 1/12 COLUMNS"), "{plan}");
     let cc = map_lookup(df.column("tags").unwrap(), "costcenter").unwrap();
     assert_eq!(

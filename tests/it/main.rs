@@ -4,6 +4,8 @@
 mod ingest;
 // Bad input: each case and its exact message.
 mod bad_input;
+// The cost cube: reconciliation, filters, exact sums, saved cubes.
+mod cube;
 // The binary end to end: output and exit codes.
 mod cli;
 // Real third-party exports from ../shared/testdata/real, when present.
