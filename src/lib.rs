@@ -11,13 +11,17 @@
 //! - [`inspect`]: what the inputs hold and what looks wrong with them;
 //! - [`cube`]: the cost cube — period × currency × dimensions × metrics, exact sums, filters,
 //!   the same definition as SQL;
-//! - [`breakdown`]: a cube as Top-N rows with `Other`, rendered as table, CSV, JSON, Markdown.
+//! - [`anomaly`]: seasonal and z-score detection on daily series at several levels, level
+//!   shifts, exact additive root causes;
+//! - [`breakdown`]: a cube as Top-N rows with `Other`, rendered as table, CSV, JSON, Markdown;
+//! - [`synth`]: seeded synthetic CUR exports with known injected anomalies and waste.
 //!
 //! Supporting modules: [`format`] (format detection), [`tags`] (tag keys and the map
 //! kernels), [`money`] (summation and rounding), [`render`] (text output), [`atomic`]
 //! (temp-file-and-rename writes), [`error`].
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod anomaly;
 pub mod atomic;
 pub mod breakdown;
 pub mod cube;
@@ -28,6 +32,7 @@ pub mod inspect;
 pub mod money;
 pub mod render;
 pub mod schema;
+pub mod synth;
 pub mod tags;
 
 pub use error::{Error, Result};

@@ -1,0 +1,375 @@
+//! Anomaly detection on daily cost series.
+//!
+//! 1. One fine daily cube (day × account × service × usage type × region × operation ×
+//!    resource, one metric) is read into memory ([`series::FineTable`]).
+//! 2. Series are built at several levels at once ([`series::Level`]): total, account,
+//!    service, account × service, usage type within a service.
+//! 3. Each series is scored in parallel (rayon, over plain `f64` slices — never polars
+//!    inside rayon) by the chosen [`Method`]: a weekday-aware seasonal robust z-score, or a
+//!    rolling z-score for comparison.
+//! 4. Runs of anomalous days become events ([`events`]): spikes, drops, or one level shift
+//!    from its start. Events under the $ and % thresholds are dropped.
+//! 5. An anomaly seen at several levels is kept at the most specific level that explains it,
+//!    with its parents named ([`hierarchy`]).
+//! 6. Each anomaly gets an exact additive root-cause breakdown ([`root_cause`]).
+//!
+//! A trailing day that is only partly billed (CUR lags up to 48 hours) is left out, and days
+//! missing from the export are gaps, not zeros.
+
+pub mod detectors;
+pub mod events;
+mod hierarchy;
+pub mod root_cause;
+pub mod series;
+pub mod stats;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use detectors::ScoringParams;
+pub use events::{Kind, Thresholds};
+pub use root_cause::Contributor;
+pub use series::Level;
+
+use crate::cube::{self, CubeSpec, Day, Filters, Metric};
+use crate::error::{Error, Result};
+use crate::ingest::{self, Load};
+use series::{FineTable, SeriesKey};
+
+/// How days are scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Same-weekday median baseline, MAD scale (default).
+    Seasonal,
+    /// Rolling mean and standard deviation over the previous 14 days.
+    Zscore,
+    /// Seasonal scoring, reporting level shifts only.
+    LevelShift,
+}
+
+impl Method {
+    pub fn parse(text: &str) -> Result<Method> {
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "seasonal" => Ok(Method::Seasonal),
+            "zscore" | "z-score" => Ok(Method::Zscore),
+            "level-shift" => Ok(Method::LevelShift),
+            _ => Err(Error::Invalid(format!(
+                "unknown method `{text}`; valid methods: seasonal, zscore, level-shift"
+            ))),
+        }
+    }
+}
+
+/// What to detect.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub method: Method,
+    pub metric: Metric,
+    pub levels: Vec<Level>,
+    pub thresholds: Thresholds,
+    pub params: ScoringParams,
+    /// Report only anomalies that end on or after this day.
+    pub since: Option<Day>,
+    /// Share of an anomaly's impact the listed root causes must explain.
+    pub explain: f64,
+    pub filters: Filters,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            method: Method::Seasonal,
+            metric: Metric::Amortized,
+            levels: Level::ALL.to_vec(),
+            thresholds: Thresholds::default(),
+            params: ScoringParams::default(),
+            since: None,
+            explain: 0.9,
+            filters: Filters::default(),
+        }
+    }
+}
+
+/// One reported anomaly.
+#[derive(Clone, Debug, Serialize)]
+pub struct Anomaly {
+    pub level: Level,
+    /// `account=123 / service=AmazonEC2`.
+    pub series: String,
+    pub currency: String,
+    pub first_day: String,
+    pub last_day: String,
+    pub kind: Kind,
+    pub expected: f64,
+    pub actual: f64,
+    pub impact: f64,
+    pub impact_pct: Option<f64>,
+    pub score: f64,
+    pub level_before: Option<f64>,
+    pub level_after: Option<f64>,
+    pub p_value: Option<f64>,
+    /// Coarser series where the same anomaly shows, and which this one explains.
+    pub parents: Vec<String>,
+    pub root_cause: Vec<Contributor>,
+}
+
+/// Series not scored, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    pub reason: String,
+    pub series: usize,
+    pub examples: Vec<String>,
+}
+
+/// The outcome of a detection run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Detection {
+    pub method: Method,
+    pub metric: Metric,
+    pub first_day: String,
+    pub last_day: String,
+    pub series_scored: usize,
+    pub series_days_scored: usize,
+    pub anomalies: Vec<Anomaly>,
+    pub skipped: Vec<Skipped>,
+    pub notes: Vec<String>,
+}
+
+/// Runs detection over a load.
+pub fn detect(load: &Load, options: &Options) -> Result<Detection> {
+    let mut spec = CubeSpec::daily(series::fine_dimensions());
+    spec.metrics = vec![options.metric];
+    spec.filters = options.filters.clone();
+    let fine = cube::aggregate(load, &spec)?;
+    let mut table = FineTable::from_cube(&fine)?;
+    let mut notes = Vec::new();
+    if let Some(note) = drop_partial_trailing_day(load, &mut table)? {
+        notes.push(note);
+    }
+    if !table.missing_days.is_empty() {
+        let days: Vec<String> = table
+            .missing_days
+            .iter()
+            .map(|d| day_label(&table, *d))
+            .collect();
+        notes.push(format!(
+            "{} day(s) have no rows at all and are treated as gaps, not zeros: {}",
+            days.len(),
+            days.join(", ")
+        ));
+    }
+    Ok(detect_in_table(&table, options, notes))
+}
+
+/// Detection over an in-memory fine table.
+pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>) -> Detection {
+    let all_series = series::build_series(table, &options.levels);
+    let list: Vec<(SeriesKey, Vec<Option<f64>>)> = all_series.into_iter().collect();
+    let results: Vec<SeriesResult> = list
+        .par_iter()
+        .map(|(key, values)| score_series(key, values, options))
+        .collect();
+    let mut skipped: Vec<Skipped> = Vec::new();
+    let mut found = Vec::new();
+    let (mut scored, mut scored_days) = (0, 0);
+    for ((key, _), result) in list.iter().zip(results) {
+        match result {
+            SeriesResult::Skipped(reason) => add_skip(&mut skipped, reason, key.label(table)),
+            SeriesResult::Scored { days, events } => {
+                scored += 1;
+                scored_days += days;
+                found.extend(events.into_iter().map(|e| (key.clone(), e)));
+            }
+        }
+    }
+    if options.method == Method::LevelShift {
+        found.retain(|(_, e)| e.kind == Kind::LevelShift);
+    }
+    let kept = hierarchy::most_specific(found);
+    let mut anomalies: Vec<Anomaly> = kept
+        .into_iter()
+        .filter(|(_, e, _)| {
+            options
+                .since
+                .is_none_or(|since| table.first_day + e.last as i64 >= since.0)
+        })
+        .map(|(key, e, parents)| to_anomaly(table, &key, &e, parents, options))
+        .collect();
+    anomalies.sort_by(|a, b| {
+        b.impact
+            .abs()
+            .total_cmp(&a.impact.abs())
+            .then_with(|| (&a.first_day, &a.series).cmp(&(&b.first_day, &b.series)))
+    });
+    Detection {
+        method: options.method,
+        metric: options.metric,
+        first_day: day_label(table, 0),
+        last_day: day_label(table, table.days.saturating_sub(1)),
+        series_scored: scored,
+        series_days_scored: scored_days,
+        anomalies,
+        skipped,
+        notes,
+    }
+}
+
+enum SeriesResult {
+    Skipped(String),
+    Scored {
+        days: usize,
+        events: Vec<events::Event>,
+    },
+}
+
+fn score_series(key: &SeriesKey, values: &[Option<f64>], options: &Options) -> SeriesResult {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    if present.iter().any(|v| v.is_nan()) {
+        return SeriesResult::Skipped("contains NaN".into());
+    }
+    if present.iter().all(|v| *v == 0.0) {
+        return SeriesResult::Skipped("all zero".into());
+    }
+    let first_nonzero = values
+        .iter()
+        .position(|v| v.is_some_and(|v| v != 0.0))
+        .unwrap_or(0);
+    if values.len() - first_nonzero <= options.params.min_history {
+        return SeriesResult::Skipped(format!(
+            "not enough history (fewer than {} days since the first cost)",
+            options.params.min_history + 1
+        ));
+    }
+    let scores = match options.method {
+        Method::Zscore => detectors::rolling_zscore(values, &options.params),
+        Method::Seasonal | Method::LevelShift => detectors::seasonal(values, &options.params),
+    };
+    let days = scores.iter().flatten().count();
+    let _ = key;
+    SeriesResult::Scored {
+        days,
+        events: events::find_events(values, &scores, &options.thresholds, &options.params),
+    }
+}
+
+fn add_skip(skipped: &mut Vec<Skipped>, reason: String, label: String) {
+    match skipped.iter_mut().find(|s| s.reason == reason) {
+        Some(s) => {
+            s.series += 1;
+            if s.examples.len() < 5 {
+                s.examples.push(label);
+            }
+        }
+        None => skipped.push(Skipped {
+            reason,
+            series: 1,
+            examples: vec![label],
+        }),
+    }
+}
+
+fn to_anomaly(
+    table: &FineTable,
+    key: &SeriesKey,
+    e: &events::Event,
+    parents: Vec<SeriesKey>,
+    options: &Options,
+) -> Anomaly {
+    Anomaly {
+        level: key.level,
+        series: key.label(table),
+        currency: table.text(key.currency).to_string(),
+        first_day: day_label(table, e.first),
+        last_day: day_label(table, e.last),
+        kind: e.kind,
+        expected: e.expected,
+        actual: e.actual,
+        impact: e.impact(),
+        impact_pct: e.impact_pct(),
+        score: e.score,
+        level_before: e.level_before,
+        level_after: e.level_after,
+        p_value: e.p_value,
+        parents: parents.iter().map(|p| p.label(table)).collect(),
+        root_cause: root_cause::root_cause(
+            table,
+            key,
+            e.first,
+            e.last,
+            e.impact(),
+            options.params.weeks,
+            options.explain,
+        ),
+    }
+}
+
+fn day_label(table: &FineTable, index: usize) -> String {
+    Day(table.first_day + index as i64).to_string()
+}
+
+/// CUR data lags: a last day billed for fewer hours than the others (or with far fewer
+/// rows, for daily exports) is dropped from detection, with a note.
+fn drop_partial_trailing_day(load: &Load, table: &mut FineTable) -> Result<Option<String>> {
+    if table.days < 2 {
+        return Ok(None);
+    }
+    let last_day = table.first_day + table.days as i64 - 1;
+    let lf = load.frame.clone().select([col("usage_start")
+        .dt()
+        .timestamp(TimeUnit::Microseconds)
+        .alias("t")]);
+    let stats = ingest::collect(
+        lf.filter(col("t").gt_eq(lit(Day(last_day - 7).start_micros())))
+            .group_by([(col("t") / lit(86_400_000_000i64)).alias("day")])
+            .agg([len().alias("rows"), col("t").n_unique().alias("hours")])
+            .sort(["day"], SortMultipleOptions::default()),
+        load,
+    )?;
+    let days = stats.column("day").ok().and_then(|c| c.i64().ok().cloned());
+    let rows = stats
+        .column("rows")
+        .ok()
+        .and_then(|c| c.cast(&DataType::Float64).ok());
+    let hours = stats
+        .column("hours")
+        .ok()
+        .and_then(|c| c.cast(&DataType::Float64).ok());
+    let (Some(days), Some(rows), Some(hours)) = (days, rows, hours) else {
+        return Ok(None);
+    };
+    let (rows, hours) = (rows.f64().cloned().ok(), hours.f64().cloned().ok());
+    let (Some(rows), Some(hours)) = (rows, hours) else {
+        return Ok(None);
+    };
+    let n = days.len();
+    if n < 2 || days.get(n - 1) != Some(last_day) {
+        return Ok(None);
+    }
+    let earlier_rows: Vec<f64> = rows.iter().take(n - 1).flatten().collect();
+    let earlier_hours: Vec<f64> = hours.iter().take(n - 1).flatten().collect();
+    let (last_rows, last_hours) = (
+        rows.get(n - 1).unwrap_or(0.0),
+        hours.get(n - 1).unwrap_or(0.0),
+    );
+    let typical_hours = stats::median(&earlier_hours).unwrap_or(0.0);
+    let typical_rows = stats::median(&earlier_rows).unwrap_or(0.0);
+    let partial = (typical_hours >= 20.0 && last_hours < typical_hours - 0.5)
+        || (typical_rows > 0.0 && last_rows < 0.5 * typical_rows);
+    if !partial {
+        return Ok(None);
+    }
+    let index = (table.days - 1) as u32;
+    table.rows.retain(|r| r.day != index);
+    table.days -= 1;
+    table.missing_days.retain(|d| *d < table.days);
+    Ok(Some(format!(
+        "{} looks partly billed ({} of {} usual hours, {} of {} usual rows) and is left out of detection",
+        Day(last_day),
+        last_hours,
+        typical_hours,
+        last_rows,
+        typical_rows
+    )))
+}

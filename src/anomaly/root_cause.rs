@@ -1,0 +1,143 @@
+//! The exact additive root cause of an anomaly: its $ delta split over usage type, region,
+//! operation and resource.
+//!
+//! Each contributor's expectation is the mean of its same-weekday values in the weeks before
+//! the anomaly; means add up, so the contributors' deltas sum to the series' actual minus its
+//! mean baseline. The detector's baseline is a median; the difference between the two is
+//! shown as its own line, so the listed amounts always sum exactly to the anomaly's impact.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::series::{FineTable, OPERATION, REGION, RESOURCE, SeriesKey, USAGE_TYPE};
+use crate::money::CompensatedSum;
+
+/// One line of a root-cause breakdown.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Contributor {
+    pub usage_type: String,
+    pub region: String,
+    pub operation: String,
+    pub resource: String,
+    /// Actual minus expected over the anomaly's days.
+    pub delta: f64,
+    /// `delta` as a share of the anomaly's impact.
+    pub share: f64,
+}
+
+/// Labels of the synthetic lines that complete the breakdown.
+pub const OTHER_CONTRIBUTORS: &str = "(other contributors)";
+pub const BASELINE_DIFFERENCE: &str = "(median vs mean baseline)";
+
+/// Contributors of the anomaly on `key` over days `first..=last`, largest |delta| first,
+/// listed until they explain `explain` (e.g. 0.9) of `impact`, then the rest and the
+/// baseline difference, summing exactly to `impact`.
+pub fn root_cause(
+    table: &FineTable,
+    key: &SeriesKey,
+    first: usize,
+    last: usize,
+    impact: f64,
+    weeks: usize,
+    explain: f64,
+) -> Vec<Contributor> {
+    let reference = |t: usize, k: usize| -> Option<usize> {
+        let offset = 7 * (k + (t - first) / 7);
+        t.checked_sub(offset)
+    };
+    let event_days = first..=last;
+    let mut per_contributor: BTreeMap<[u32; 4], (CompensatedSum, CompensatedSum)> = BTreeMap::new();
+    let weeks_available = |t: usize| {
+        (1..=weeks)
+            .filter_map(|k| reference(t, k))
+            .filter(|d| !table.missing_days.contains(d))
+            .count()
+    };
+    let weight: Vec<f64> = (0..table.days)
+        .map(|t| {
+            if !event_days.contains(&t) || table.missing_days.contains(&t) {
+                return 0.0;
+            }
+            let n = weeks_available(t);
+            if n == 0 { 0.0 } else { 1.0 / n as f64 }
+        })
+        .collect();
+    for row in table.rows.iter().filter(|r| key.matches(r)) {
+        let id = [
+            row.keys[USAGE_TYPE],
+            row.keys[REGION],
+            row.keys[OPERATION],
+            row.keys[RESOURCE],
+        ];
+        let day = row.day as usize;
+        let entry = per_contributor.entry(id).or_default();
+        if event_days.contains(&day)
+            && !table.missing_days.contains(&day)
+            && weeks_available(day) > 0
+        {
+            entry.0 += row.value;
+        }
+        for t in event_days.clone() {
+            if weight[t] == 0.0 {
+                continue;
+            }
+            let is_reference = (1..=weeks).any(|k| reference(t, k) == Some(day));
+            if is_reference {
+                entry.1 += row.value * weight[t];
+            }
+        }
+    }
+    let mut deltas: Vec<([u32; 4], f64)> = per_contributor
+        .into_iter()
+        .map(|(id, (actual, expected))| (id, actual.value() - expected.value()))
+        .filter(|(_, d)| *d != 0.0)
+        .collect();
+    deltas.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    list_until_explained(table, deltas, impact, explain)
+}
+
+fn list_until_explained(
+    table: &FineTable,
+    deltas: Vec<([u32; 4], f64)>,
+    impact: f64,
+    explain: f64,
+) -> Vec<Contributor> {
+    let share = |d: f64| if impact.abs() > 0.0 { d / impact } else { 0.0 };
+    let mut out = Vec::new();
+    let mut listed = CompensatedSum::default();
+    let mut rest = CompensatedSum::default();
+    let mut all = CompensatedSum::default();
+    for (id, delta) in deltas {
+        all += delta;
+        if out.len() < 20 && share(listed.value()) < explain {
+            listed += delta;
+            out.push(Contributor {
+                usage_type: table.text(id[0]).to_string(),
+                region: table.text(id[1]).to_string(),
+                operation: table.text(id[2]).to_string(),
+                resource: table.text(id[3]).to_string(),
+                delta,
+                share: share(delta),
+            });
+        } else {
+            rest += delta;
+        }
+    }
+    let synthetic = |label: &str, delta: f64| Contributor {
+        usage_type: label.to_string(),
+        region: String::new(),
+        operation: String::new(),
+        resource: String::new(),
+        delta,
+        share: share(delta),
+    };
+    if rest.value() != 0.0 {
+        out.push(synthetic(OTHER_CONTRIBUTORS, rest.value()));
+    }
+    let difference = impact - all.value();
+    if difference.abs() > 1e-9 * impact.abs().max(1.0) {
+        out.push(synthetic(BASELINE_DIFFERENCE, difference));
+    }
+    out
+}

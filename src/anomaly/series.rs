@@ -1,0 +1,270 @@
+//! Daily series at several levels from one fine daily cube.
+//!
+//! The cube is read once into a compact table (interned strings, one row per day ×
+//! account × service × usage type × region × operation × resource); the series of every
+//! level are sums over it, and the root-cause breakdown reads the same table.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::cube::{CURRENCY, Cube, Dimension, PERIOD};
+use crate::error::{Error, Result};
+
+/// The levels at which series are built, so that opposite moves at one level cannot hide
+/// each other at another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Total,
+    Account,
+    Service,
+    AccountService,
+    ServiceUsageType,
+}
+
+impl Level {
+    pub const ALL: [Level; 5] = [
+        Level::Total,
+        Level::Account,
+        Level::Service,
+        Level::AccountService,
+        Level::ServiceUsageType,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Total => "total",
+            Level::Account => "account",
+            Level::Service => "service",
+            Level::AccountService => "account-service",
+            Level::ServiceUsageType => "service-usage-type",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Level> {
+        let wanted = text.trim().to_ascii_lowercase().replace('_', "-");
+        Level::ALL.into_iter().find(|l| l.name() == wanted).ok_or_else(|| {
+            Error::Invalid(format!(
+                "unknown level `{text}`; valid levels: total, account, service, account-service, service-usage-type"
+            ))
+        })
+    }
+}
+
+/// The dimensions of the fine cube, in this order.
+pub fn fine_dimensions() -> Vec<Dimension> {
+    vec![
+        Dimension::Account,
+        Dimension::Service,
+        Dimension::UsageType,
+        Dimension::Region,
+        Dimension::Operation,
+        Dimension::Resource,
+    ]
+}
+
+/// Index of each dimension in [`FineRow::keys`].
+pub const ACCOUNT: usize = 0;
+pub const SERVICE: usize = 1;
+pub const USAGE_TYPE: usize = 2;
+pub const REGION: usize = 3;
+pub const OPERATION: usize = 4;
+pub const RESOURCE: usize = 5;
+
+/// One row of the fine cube: a day, interned keys, a value.
+#[derive(Clone, Copy, Debug)]
+pub struct FineRow {
+    pub day: u32,
+    pub currency: u32,
+    pub keys: [u32; 6],
+    pub value: f64,
+}
+
+/// The fine cube in memory.
+#[derive(Debug)]
+pub struct FineTable {
+    pub first_day: i64,
+    pub days: usize,
+    pub strings: Vec<String>,
+    pub rows: Vec<FineRow>,
+    /// Days (indexes) with no row at all in the export.
+    pub missing_days: Vec<usize>,
+}
+
+impl FineTable {
+    pub fn text(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+
+    /// Reads a daily cube built with [`fine_dimensions`] and one metric.
+    pub fn from_cube(cube: &Cube) -> Result<FineTable> {
+        let df = &cube.frame;
+        let err = |e: polars::prelude::PolarsError| Error::Internal(format!("fine cube: {e}"));
+        let metric = cube
+            .spec
+            .metrics
+            .first()
+            .ok_or_else(|| Error::Internal("fine cube without a metric".into()))?;
+        let periods = df.column(PERIOD).map_err(err)?.i64().map_err(err)?.clone();
+        let values = df
+            .column(metric.column())
+            .map_err(err)?
+            .f64()
+            .map_err(err)?
+            .clone();
+        let currencies = df
+            .column(CURRENCY)
+            .map_err(err)?
+            .str()
+            .map_err(err)?
+            .clone();
+        let dims = fine_dimensions()
+            .iter()
+            .map(|d| {
+                Ok(df
+                    .column(&d.name())
+                    .map_err(err)?
+                    .str()
+                    .map_err(err)?
+                    .clone())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let day_of = |micros: i64| micros.div_euclid(86_400_000_000);
+        let first_day = periods.iter().flatten().map(day_of).min().unwrap_or(0);
+        let last_day = periods
+            .iter()
+            .flatten()
+            .map(day_of)
+            .max()
+            .unwrap_or(first_day);
+        let days = (last_day - first_day + 1) as usize;
+        let mut interner = Interner::default();
+        let mut rows = Vec::with_capacity(df.height());
+        let mut seen = vec![false; days];
+        for i in 0..df.height() {
+            let day = (day_of(periods.get(i).unwrap_or(0)) - first_day) as usize;
+            seen[day] = true;
+            let mut keys = [0u32; 6];
+            for (k, col) in keys.iter_mut().zip(&dims) {
+                *k = interner.id(col.get(i).unwrap_or(""));
+            }
+            rows.push(FineRow {
+                day: day as u32,
+                currency: interner.id(currencies.get(i).unwrap_or("")),
+                keys,
+                value: values.get(i).unwrap_or(0.0),
+            });
+        }
+        let missing_days = seen
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !**s)
+            .map(|(d, _)| d)
+            .collect();
+        Ok(FineTable {
+            first_day,
+            days,
+            strings: interner.strings,
+            rows,
+            missing_days,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    strings: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.strings.len() as u32;
+        self.ids.insert(s.to_string(), id);
+        self.strings.push(s.to_string());
+        id
+    }
+}
+
+/// A series key: its level, currency and the interned values of its dimensions.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SeriesKey {
+    pub level: Level,
+    pub currency: u32,
+    /// `(dimension index into FineRow::keys, value id)`.
+    pub parts: Vec<(usize, u32)>,
+}
+
+impl SeriesKey {
+    /// Whether a fine row belongs to this series.
+    pub fn matches(&self, row: &FineRow) -> bool {
+        row.currency == self.currency && self.parts.iter().all(|(d, v)| row.keys[*d] == *v)
+    }
+
+    /// Whether `self` is an ancestor of (strictly coarser than, and containing) `other`.
+    pub fn is_ancestor_of(&self, other: &SeriesKey) -> bool {
+        self.currency == other.currency
+            && self.parts.len() < other.parts.len()
+            && self.parts.iter().all(|p| other.parts.contains(p))
+    }
+
+    /// `account=123 / service=AmazonEC2`, or `total`.
+    pub fn label(&self, table: &FineTable) -> String {
+        if self.parts.is_empty() {
+            return "total".to_string();
+        }
+        self.parts
+            .iter()
+            .map(|(d, v)| format!("{}={}", dimension_name(*d), table.text(*v)))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+pub fn dimension_name(index: usize) -> &'static str {
+    [
+        "account",
+        "service",
+        "usage-type",
+        "region",
+        "operation",
+        "resource",
+    ][index]
+}
+
+fn key_parts(level: Level, row: &FineRow) -> Vec<(usize, u32)> {
+    let part = |d: usize| (d, row.keys[d]);
+    match level {
+        Level::Total => vec![],
+        Level::Account => vec![part(ACCOUNT)],
+        Level::Service => vec![part(SERVICE)],
+        Level::AccountService => vec![part(ACCOUNT), part(SERVICE)],
+        Level::ServiceUsageType => vec![part(SERVICE), part(USAGE_TYPE)],
+    }
+}
+
+/// The daily values of every series at `levels`; days missing from the export are `None`.
+pub fn build_series(table: &FineTable, levels: &[Level]) -> BTreeMap<SeriesKey, Vec<Option<f64>>> {
+    let mut series: BTreeMap<SeriesKey, Vec<Option<f64>>> = BTreeMap::new();
+    let template: Vec<Option<f64>> = (0..table.days)
+        .map(|d| (!table.missing_days.contains(&d)).then_some(0.0))
+        .collect();
+    for row in &table.rows {
+        for level in levels {
+            let key = SeriesKey {
+                level: *level,
+                currency: row.currency,
+                parts: key_parts(*level, row),
+            };
+            let values = series.entry(key).or_insert_with(|| template.clone());
+            if let Some(v) = values[row.day as usize].as_mut() {
+                *v += row.value;
+            }
+        }
+    }
+    series
+}
