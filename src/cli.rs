@@ -26,8 +26,99 @@ pub enum Command {
     Breakdown(BreakdownArgs),
     /// Print the cube's definition as SQL over a CUR 2.0 table (Athena, Trino, Spark).
     CubeSql(CubeSqlArgs),
+    /// Detect anomalies in daily cost: spikes, drops and level shifts, with root causes.
+    Anomalies(AnomaliesArgs),
+    /// Write a realistic synthetic CUR export with known anomalies and waste (seeded).
+    Synth(SynthArgs),
     /// Print the canonical schema and how each export format maps onto it.
     Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnomaliesArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Scoring method: seasonal (weekday-aware median and MAD), zscore (rolling mean and
+    /// standard deviation), level-shift (seasonal, level shifts only).
+    #[arg(long, default_value = "seasonal")]
+    pub method: String,
+
+    /// Metric of the daily series.
+    #[arg(long, default_value = "amortized")]
+    pub metric: String,
+
+    /// Series levels, comma-separated: total, account, service, account-service,
+    /// service-usage-type [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub levels: Vec<String>,
+
+    /// Report anomalies that end on or after this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Minimum |impact| of an anomaly, in currency units.
+    #[arg(long, default_value_t = 50.0)]
+    pub min_impact: f64,
+
+    /// Minimum |impact| as a percentage of the expected cost.
+    #[arg(long, default_value_t = 10.0)]
+    pub min_impact_pct: f64,
+
+    /// Minimum |score| (robust z) of an anomalous day.
+    #[arg(long, default_value_t = 3.0)]
+    pub min_score: f64,
+
+    /// Days of history before a day is scored; shorter series are listed as skipped.
+    #[arg(long, default_value_t = 14)]
+    pub min_history: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Folder to write into (must be empty or absent unless --force).
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// About this many rows (resource counts are scaled to reach it).
+    #[arg(long)]
+    pub rows: Option<u64>,
+
+    /// Days to generate.
+    #[arg(long, default_value_t = 42)]
+    pub days: u32,
+
+    /// Linked accounts (the payer account comes on top).
+    #[arg(long, default_value_t = 3)]
+    pub accounts: u32,
+
+    /// First day, YYYY-MM-DD.
+    #[arg(long, default_value = "2025-09-01")]
+    pub start: String,
+
+    /// Seed of the ChaCha8 streams: same arguments, same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Output layout: cur2 (Parquet with MAP columns), legacy-csv (gzip CSV), focus (gzip CSV).
+    #[arg(long, default_value = "cur2")]
+    pub format: String,
+
+    /// Inject no anomalies.
+    #[arg(long)]
+    pub no_anomalies: bool,
+
+    /// Inject no waste.
+    #[arg(long)]
+    pub no_waste: bool,
+
+    /// Write into a non-empty folder.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options shared by every command that reads exports.

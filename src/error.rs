@@ -90,9 +90,18 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    #[error("synth: {0}")]
+    Synth(crate::synth::SynthError),
+
     /// An invariant of this crate was violated: a bug, not bad input.
     #[error("internal error: {0}. This is a bug; please report it with the command you ran")]
     Internal(String),
+}
+
+impl From<crate::synth::SynthError> for Error {
+    fn from(e: crate::synth::SynthError) -> Error {
+        Error::Synth(e)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -33,6 +33,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect(args),
         Command::Breakdown(args) => breakdown(args),
         Command::CubeSql(args) => cube_sql(args),
+        Command::Anomalies(args) => anomalies(args),
+        Command::Synth(args) => synth(args),
         Command::Schema(args) => schema(args),
     }
 }
@@ -118,6 +120,78 @@ fn cube_sql(args: cli::CubeSqlArgs) -> anyhow::Result<ExitCode> {
     let mut spec = CubeSpec::daily(args.cube.dimensions()?);
     spec.granularity = Granularity::parse(&args.cube.granularity)?;
     print(&curlens::cube::sql::cube_sql(&spec, &args.table))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn anomalies(args: cli::AnomaliesArgs) -> anyhow::Result<ExitCode> {
+    use curlens::anomaly::{self, Level, Method, Options, Thresholds};
+    let levels = if args.levels.is_empty() {
+        Level::ALL.to_vec()
+    } else {
+        args.levels
+            .iter()
+            .map(|l| Level::parse(l))
+            .collect::<curlens::Result<Vec<_>>>()?
+    };
+    let mut options = Options {
+        method: Method::parse(&args.method)?,
+        metric: curlens::cube::Metric::parse(&args.metric)?,
+        levels,
+        thresholds: Thresholds {
+            min_score: args.min_score,
+            min_impact: args.min_impact,
+            min_impact_pct: args.min_impact_pct,
+            ..Thresholds::default()
+        },
+        since: args
+            .since
+            .as_deref()
+            .map(curlens::cube::Day::parse)
+            .transpose()?,
+        ..Options::default()
+    };
+    options.params.min_history = args.min_history;
+    let load = curlens::ingest::load(&args.input.paths, &args.input.load_options())?;
+    let detection = anomaly::detect(&load, &options)?;
+    let text = match args.format {
+        cli::OutputFormat::Json => serde_json::to_string_pretty(&detection)? + "\n",
+        cli::OutputFormat::Md => anomaly::render::markdown(&detection),
+        _ => anomaly::render::table(&detection),
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn synth(args: cli::SynthArgs) -> anyhow::Result<ExitCode> {
+    use curlens::synth::{SynthFormat, SynthOptions};
+    let start = curlens::cube::Day::parse(&args.start)?;
+    let (y, m, d) = curlens::inspect::civil_from_days(start.0);
+    let format = match args.format.as_str() {
+        "cur2" => SynthFormat::Cur2,
+        "legacy-csv" | "legacy" => SynthFormat::LegacyCsv,
+        "focus" => SynthFormat::Focus,
+        other => anyhow::bail!("unknown synth format `{other}`; valid: cur2, legacy-csv, focus"),
+    };
+    let options = SynthOptions {
+        out: args.out,
+        start: (y as i32, m, d),
+        days: args.days,
+        accounts: args.accounts,
+        seed: args.seed,
+        format,
+        anomalies: !args.no_anomalies,
+        waste: !args.no_waste,
+        force: args.force,
+        target_rows: args.rows,
+    };
+    let summary = curlens::synth::generate(&options).map_err(curlens::Error::from)?;
+    eprintln!(
+        "curlens: wrote {} rows in {} files to {} (unblended total {:.2})",
+        summary.rows,
+        summary.files.len(),
+        options.out.display(),
+        summary.total_unblended
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -19,6 +19,7 @@
 pub mod detectors;
 pub mod events;
 mod hierarchy;
+pub mod render;
 pub mod root_cause;
 pub mod series;
 pub mod stats;

@@ -10,4 +10,6 @@ mod cube;
 mod cli;
 // Real third-party exports from ../shared/testdata/real, when present.
 mod conformance;
+// The synthetic generator: determinism and truth.
+mod synth;
 mod util;
