@@ -78,6 +78,43 @@ pub struct Options {
     pub filters: Filters,
 }
 
+/// Line item types left out of the series by default: they land once a month (on its
+/// first day, or wherever the credit is booked), so they are calendar effects, not
+/// anomalies. AWS Cost Anomaly Detection leaves them out too.
+pub const ONE_OFF_LINE_ITEM_TYPES: &[&str] = &[
+    "Tax",
+    "Credit",
+    "Refund",
+    "Fee",
+    "RIFee",
+    "SavingsPlanUpfrontFee",
+    "BundledDiscount",
+    "Discount",
+    "EdpDiscount",
+    "PrivateRateDiscount",
+    "DistributorDiscount",
+    // FOCUS charge categories
+    "Purchase",
+    "Adjustment",
+];
+
+impl Options {
+    /// Filters that leave out [`ONE_OFF_LINE_ITEM_TYPES`].
+    pub fn usage_only_filters() -> Filters {
+        Filters {
+            conditions: ONE_OFF_LINE_ITEM_TYPES
+                .iter()
+                .map(|t| crate::cube::Condition {
+                    dimension: crate::cube::Dimension::LineItemType,
+                    value: t.to_string(),
+                    exclude: true,
+                })
+                .collect(),
+            ..Filters::default()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
@@ -88,7 +125,7 @@ impl Default for Options {
             params: ScoringParams::default(),
             since: None,
             explain: 0.9,
-            filters: Filters::default(),
+            filters: Options::usage_only_filters(),
         }
     }
 }
@@ -134,6 +171,9 @@ pub struct Detection {
     pub series_scored: usize,
     pub series_days_scored: usize,
     pub anomalies: Vec<Anomaly>,
+    /// Increases explained by cost that did not exist before: a new series, or a resource
+    /// with no cost in the baseline weeks. Listed apart from anomalies.
+    pub new_spend: Vec<Anomaly>,
     pub skipped: Vec<Skipped>,
     pub notes: Vec<String>,
 }
@@ -146,6 +186,9 @@ pub fn detect(load: &Load, options: &Options) -> Result<Detection> {
     let fine = cube::aggregate(load, &spec)?;
     let mut table = FineTable::from_cube(&fine)?;
     let mut notes = Vec::new();
+    if options.filters.conditions.iter().any(|c| c.exclude && ONE_OFF_LINE_ITEM_TYPES.contains(&c.value.as_str())) {
+        notes.push("tax, credits, refunds and one-time or monthly fees are left out of the series".to_string());
+    }
     if let Some(note) = drop_partial_trailing_day(load, &mut table)? {
         notes.push(note);
     }
@@ -198,12 +241,15 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
         })
         .map(|(key, e, parents)| to_anomaly(table, &key, &e, parents, options))
         .collect();
-    anomalies.sort_by(|a, b| {
+    let by_impact = |a: &Anomaly, b: &Anomaly| {
         b.impact
             .abs()
             .total_cmp(&a.impact.abs())
             .then_with(|| (&a.first_day, &a.series).cmp(&(&b.first_day, &b.series)))
-    });
+    };
+    anomalies.sort_by(by_impact);
+    let (mut new_spend, anomalies): (Vec<Anomaly>, Vec<Anomaly>) = anomalies.into_iter().partition(is_new_spend);
+    new_spend.sort_by(by_impact);
     Detection {
         method: options.method,
         metric: options.metric,
@@ -212,9 +258,23 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
         series_scored: scored,
         series_days_scored: scored_days,
         anomalies,
+        new_spend,
         skipped,
         notes,
     }
+}
+
+/// An increase whose main contributor had no cost at all in the baseline weeks.
+fn is_new_spend(a: &Anomaly) -> bool {
+    if a.impact <= 0.0 {
+        return false;
+    }
+    if a.expected.abs() < 1e-9 {
+        return true;
+    }
+    a.root_cause
+        .first()
+        .is_some_and(|c| c.expected.abs() < 1e-9 && c.share >= 0.8)
 }
 
 enum SeriesResult {

@@ -81,6 +81,20 @@ pub fn table(d: &Detection) -> String {
             );
         }
     }
+    if !d.new_spend.is_empty() {
+        let _ = writeln!(out, "\nnew spend (cost that did not exist in the baseline weeks):");
+        for a in &d.new_spend {
+            let _ = writeln!(
+                out,
+                "    {} on {}: {} {} — {}",
+                days(a),
+                a.series,
+                money_2dp(a.impact),
+                a.currency,
+                top_cause(a)
+            );
+        }
+    }
     notes(&mut out, d, "\n");
     out
 }

@@ -20,6 +20,8 @@ pub struct Contributor {
     pub region: String,
     pub operation: String,
     pub resource: String,
+    /// Expected cost over the anomaly's days (mean of the same weekday in earlier weeks).
+    pub expected: f64,
     /// Actual minus expected over the anomaly's days.
     pub delta: f64,
     /// `delta` as a share of the anomaly's impact.
@@ -88,10 +90,10 @@ pub fn root_cause(
             }
         }
     }
-    let mut deltas: Vec<([u32; 4], f64)> = per_contributor
+    let mut deltas: Vec<([u32; 4], f64, f64)> = per_contributor
         .into_iter()
-        .map(|(id, (actual, expected))| (id, actual.value() - expected.value()))
-        .filter(|(_, d)| *d != 0.0)
+        .map(|(id, (actual, expected))| (id, actual.value() - expected.value(), expected.value()))
+        .filter(|(_, d, _)| *d != 0.0)
         .collect();
     deltas.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
     list_until_explained(table, deltas, impact, explain)
@@ -99,7 +101,7 @@ pub fn root_cause(
 
 fn list_until_explained(
     table: &FineTable,
-    deltas: Vec<([u32; 4], f64)>,
+    deltas: Vec<([u32; 4], f64, f64)>,
     impact: f64,
     explain: f64,
 ) -> Vec<Contributor> {
@@ -108,7 +110,7 @@ fn list_until_explained(
     let mut listed = CompensatedSum::default();
     let mut rest = CompensatedSum::default();
     let mut all = CompensatedSum::default();
-    for (id, delta) in deltas {
+    for (id, delta, expected) in deltas {
         all += delta;
         if out.len() < 20 && share(listed.value()) < explain {
             listed += delta;
@@ -117,6 +119,7 @@ fn list_until_explained(
                 region: table.text(id[1]).to_string(),
                 operation: table.text(id[2]).to_string(),
                 resource: table.text(id[3]).to_string(),
+                expected,
                 delta,
                 share: share(delta),
             });
@@ -129,6 +132,7 @@ fn list_until_explained(
         region: String::new(),
         operation: String::new(),
         resource: String::new(),
+        expected: 0.0,
         delta,
         share: share(delta),
     };
