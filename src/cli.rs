@@ -28,6 +28,8 @@ pub enum Command {
     CubeSql(CubeSqlArgs),
     /// Detect anomalies in daily cost: spikes, drops and level shifts, with root causes.
     Anomalies(AnomaliesArgs),
+    /// Measure detection quality on generated data and write docs/anomaly-detection.md.
+    AnomalyQuality(AnomalyQualityArgs),
     /// Write a realistic synthetic CUR export with known anomalies and waste (seeded).
     Synth(SynthArgs),
     /// Print the canonical schema and how each export format maps onto it.
@@ -76,6 +78,21 @@ pub struct AnomaliesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AnomalyQualityArgs {
+    /// Seeds of the generated datasets (none of them used by the tests).
+    #[arg(long, value_delimiter = ',', default_value = "1001,1002,1003,1004,1005")]
+    pub seeds: Vec<u64>,
+
+    /// Folder for the generated datasets (reused when present).
+    #[arg(long)]
+    pub work: PathBuf,
+
+    /// Markdown page to write.
+    #[arg(long, default_value = "docs/anomaly-detection.md")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CubeSql(args) => cube_sql(args),
         Command::Anomalies(args) => anomalies(args),
         Command::Synth(args) => synth(args),
+        Command::AnomalyQuality(args) => anomaly_quality(args),
         Command::Schema(args) => schema(args),
     }
 }
@@ -159,6 +160,20 @@ fn anomalies(args: cli::AnomaliesArgs) -> anyhow::Result<ExitCode> {
         _ => anomaly::render::table(&detection),
     };
     print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn anomaly_quality(args: cli::AnomalyQualityArgs) -> anyhow::Result<ExitCode> {
+    use curlens::anomaly::{Method, quality};
+    let setup = quality::Setup::default();
+    let mut rows = Vec::new();
+    for method in [Method::Seasonal, Method::Zscore] {
+        rows.push((method, quality::measure(&args.seeds, method, &setup, &args.work)?));
+    }
+    let table = quality::render(&rows, &args.seeds, &setup);
+    let page = format!("{}{table}", include_str!("../docs/anomaly-detection.head.md"));
+    curlens::atomic::write_bytes(&args.out, page.as_bytes())?;
+    print(&table)?;
     Ok(ExitCode::SUCCESS)
 }
 

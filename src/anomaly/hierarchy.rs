@@ -2,7 +2,7 @@
 //! lifts its usage type, its service, its account and the total), it is reported at the most
 //! specific level that explains it, and the coarser series are named as its parents.
 
-use super::events::Event;
+use super::events::{Event, Kind};
 use super::series::SeriesKey;
 
 /// A finer anomaly explains a coarser one when it overlaps in time, moves the same way and
@@ -47,7 +47,9 @@ pub fn most_specific(
 }
 
 fn explains(fine: &Event, coarse: &Event) -> bool {
-    let overlaps = fine.first <= coarse.last && coarse.first <= fine.last;
+    // A long level shift below does not explain a short spike above it, nor the reverse.
+    let same_shape = (fine.kind == Kind::LevelShift) == (coarse.kind == Kind::LevelShift);
+    let overlaps = same_shape && fine.first <= coarse.last && coarse.first <= fine.last;
     let same_direction = (fine.impact() > 0.0) == (coarse.impact() > 0.0);
     overlaps && same_direction && fine.impact().abs() >= EXPLAINS * coarse.impact().abs()
 }

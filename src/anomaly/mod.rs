@@ -16,9 +16,11 @@
 //! A trailing day that is only partly billed (CUR lags up to 48 hours) is left out, and days
 //! missing from the export are gaps, not zeros.
 
+pub mod changepoint;
 pub mod detectors;
 pub mod events;
 mod hierarchy;
+pub mod quality;
 pub mod render;
 pub mod root_cause;
 pub mod series;
@@ -151,6 +153,9 @@ pub struct Anomaly {
     /// Coarser series where the same anomaly shows, and which this one explains.
     pub parents: Vec<String>,
     pub root_cause: Vec<Contributor>,
+    /// Share of the impact from resources that started (no cost in the baseline weeks) or
+    /// stopped (no cost during the anomaly).
+    pub lifecycle_share: f64,
 }
 
 /// Series not scored, and why.
@@ -171,9 +176,9 @@ pub struct Detection {
     pub series_scored: usize,
     pub series_days_scored: usize,
     pub anomalies: Vec<Anomaly>,
-    /// Increases explained by cost that did not exist before: a new series, or a resource
-    /// with no cost in the baseline weeks. Listed apart from anomalies.
-    pub new_spend: Vec<Anomaly>,
+    /// Changes explained mostly by resources starting or stopping, not by existing
+    /// resources costing more or less: listed apart from anomalies.
+    pub lifecycle: Vec<Anomaly>,
     pub skipped: Vec<Skipped>,
     pub notes: Vec<String>,
 }
@@ -248,8 +253,8 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
             .then_with(|| (&a.first_day, &a.series).cmp(&(&b.first_day, &b.series)))
     };
     anomalies.sort_by(by_impact);
-    let (mut new_spend, anomalies): (Vec<Anomaly>, Vec<Anomaly>) = anomalies.into_iter().partition(is_new_spend);
-    new_spend.sort_by(by_impact);
+    let (mut lifecycle, anomalies): (Vec<Anomaly>, Vec<Anomaly>) = anomalies.into_iter().partition(is_lifecycle);
+    lifecycle.sort_by(by_impact);
     Detection {
         method: options.method,
         metric: options.metric,
@@ -258,23 +263,16 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
         series_scored: scored,
         series_days_scored: scored_days,
         anomalies,
-        new_spend,
+        lifecycle,
         skipped,
         notes,
     }
 }
 
-/// An increase whose main contributor had no cost at all in the baseline weeks.
-fn is_new_spend(a: &Anomaly) -> bool {
-    if a.impact <= 0.0 {
-        return false;
-    }
-    if a.expected.abs() < 1e-9 {
-        return true;
-    }
-    a.root_cause
-        .first()
-        .is_some_and(|c| c.expected.abs() < 1e-9 && c.share >= 0.8)
+/// A change that is mostly resources starting or stopping (or a series that had no cost
+/// before at all).
+fn is_lifecycle(a: &Anomaly) -> bool {
+    (a.impact > 0.0 && a.expected.abs() < 1e-9) || a.lifecycle_share >= 0.5
 }
 
 enum SeriesResult {
@@ -309,10 +307,18 @@ fn score_series(key: &SeriesKey, values: &[Option<f64>], options: &Options) -> S
     };
     let days = scores.iter().flatten().count();
     let _ = key;
-    SeriesResult::Scored {
-        days,
-        events: events::find_events(values, &scores, &options.thresholds, &options.params),
+    let mut events = events::find_events(values, &scores, &options.thresholds, &options.params);
+    if options.method != Method::Zscore
+        && !events.iter().any(|e| e.kind == Kind::LevelShift)
+        && let Some(shift) = changepoint::scan(values, &options.thresholds, 1e-3, &options.params)
+    {
+        // The first days of a step are not separate spikes.
+        let up = shift.impact() > 0.0;
+        events.retain(|e| !(e.first + 1 >= shift.first && e.first <= shift.first + 6 && (e.impact() > 0.0) == up));
+        events.push(shift);
+        events.sort_by_key(|e| e.first);
     }
+    SeriesResult::Scored { days, events }
 }
 
 fn add_skip(skipped: &mut Vec<Skipped>, reason: String, label: String) {
@@ -338,6 +344,15 @@ fn to_anomaly(
     parents: Vec<SeriesKey>,
     options: &Options,
 ) -> Anomaly {
+    let cause = root_cause::root_cause(
+        table,
+        key,
+        e.first,
+        e.last,
+        e.impact(),
+        options.params.weeks,
+        options.explain,
+    );
     Anomaly {
         level: key.level,
         series: key.label(table),
@@ -354,15 +369,8 @@ fn to_anomaly(
         level_after: e.level_after,
         p_value: e.p_value,
         parents: parents.iter().map(|p| p.label(table)).collect(),
-        root_cause: root_cause::root_cause(
-            table,
-            key,
-            e.first,
-            e.last,
-            e.impact(),
-            options.params.weeks,
-            options.explain,
-        ),
+        root_cause: cause.contributors,
+        lifecycle_share: cause.lifecycle_share,
     }
 }
 

@@ -81,9 +81,9 @@ pub fn table(d: &Detection) -> String {
             );
         }
     }
-    if !d.new_spend.is_empty() {
-        let _ = writeln!(out, "\nnew spend (cost that did not exist in the baseline weeks):");
-        for a in &d.new_spend {
+    if !d.lifecycle.is_empty() {
+        let _ = writeln!(out, "\nresources that started or stopped (listed apart from anomalies):");
+        for a in &d.lifecycle {
             let _ = writeln!(
                 out,
                 "    {} on {}: {} {} — {}",

@@ -32,6 +32,16 @@ pub struct Contributor {
 pub const OTHER_CONTRIBUTORS: &str = "(other contributors)";
 pub const BASELINE_DIFFERENCE: &str = "(median vs mean baseline)";
 
+/// A root-cause breakdown and how much of the impact comes from resources starting or
+/// stopping.
+#[derive(Clone, Debug)]
+pub struct RootCause {
+    pub contributors: Vec<Contributor>,
+    /// Share of the impact from contributors with no cost in the baseline weeks (increases)
+    /// or none during the anomaly (decreases).
+    pub lifecycle_share: f64,
+}
+
 /// Contributors of the anomaly on `key` over days `first..=last`, largest |delta| first,
 /// listed until they explain `explain` (e.g. 0.9) of `impact`, then the rest and the
 /// baseline difference, summing exactly to `impact`.
@@ -43,13 +53,15 @@ pub fn root_cause(
     impact: f64,
     weeks: usize,
     explain: f64,
-) -> Vec<Contributor> {
+) -> RootCause {
     let reference = |t: usize, k: usize| -> Option<usize> {
         let offset = 7 * (k + (t - first) / 7);
         t.checked_sub(offset)
     };
     let event_days = first..=last;
     let mut per_contributor: BTreeMap<[u32; 4], (CompensatedSum, CompensatedSum)> = BTreeMap::new();
+    // First and last day with cost, per contributor, over the whole table.
+    let mut lifetime: BTreeMap<[u32; 4], (usize, usize)> = BTreeMap::new();
     let weeks_available = |t: usize| {
         (1..=weeks)
             .filter_map(|k| reference(t, k))
@@ -73,6 +85,11 @@ pub fn root_cause(
             row.keys[RESOURCE],
         ];
         let day = row.day as usize;
+        if row.value != 0.0 {
+            let span = lifetime.entry(id).or_insert((day, day));
+            span.0 = span.0.min(day);
+            span.1 = span.1.max(day);
+        }
         let entry = per_contributor.entry(id).or_default();
         if event_days.contains(&day)
             && !table.missing_days.contains(&day)
@@ -96,7 +113,26 @@ pub fn root_cause(
         .filter(|(_, d, _)| *d != 0.0)
         .collect();
     deltas.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-    list_until_explained(table, deltas, impact, explain)
+    // Started: first billed at most a week before the anomaly. Stopped: last billed
+    // before the end of the data, at most a week before the anomaly or during it.
+    let end = table.days.saturating_sub(1);
+    let lifecycle: CompensatedSum = deltas
+        .iter()
+        .filter(|(id, delta, _)| {
+            let Some(&(born, died)) = lifetime.get(id) else {
+                return false;
+            };
+            let started = *delta > 0.0 && born + 7 >= first;
+            let stopped = *delta < 0.0 && died < end && died + 7 >= first && died <= last;
+            started || stopped
+        })
+        .map(|(_, delta, _)| *delta)
+        .collect();
+    let lifecycle_share = if impact.abs() > 0.0 { lifecycle.value() / impact } else { 0.0 };
+    RootCause {
+        contributors: list_until_explained(table, deltas, impact, explain),
+        lifecycle_share,
+    }
 }
 
 fn list_until_explained(
