@@ -30,6 +30,8 @@ pub enum Command {
     Anomalies(AnomaliesArgs),
     /// Measure detection quality on generated data and write docs/anomaly-detection.md.
     AnomalyQuality(AnomalyQualityArgs),
+    /// Optimization proposals with evidence, savings, formula and assumptions.
+    Proposals(ProposalsArgs),
     /// Write a realistic synthetic CUR export with known anomalies and waste (seeded).
     Synth(SynthArgs),
     /// Print the canonical schema and how each export format maps onto it.
@@ -83,7 +85,11 @@ pub struct AnomaliesArgs {
 #[derive(Debug, Args)]
 pub struct AnomalyQualityArgs {
     /// Seeds of the generated datasets (none of them used by the tests).
-    #[arg(long, value_delimiter = ',', default_value = "1001,1002,1003,1004,1005")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1001,1002,1003,1004,1005"
+    )]
     pub seeds: Vec<u64>,
 
     /// Folder for the generated datasets (reused when present).
@@ -93,6 +99,20 @@ pub struct AnomalyQualityArgs {
     /// Markdown page to write.
     #[arg(long, default_value = "docs/anomaly-detection.md")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ProposalsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Leave out proposals saving less than this per month.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_savings: f64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CubeSql(args) => cube_sql(args),
         Command::Anomalies(args) => anomalies(args),
         Command::Synth(args) => synth(args),
+        Command::Proposals(args) => proposals(args),
         Command::AnomalyQuality(args) => anomaly_quality(args),
         Command::Schema(args) => schema(args),
     }
@@ -168,12 +169,35 @@ fn anomaly_quality(args: cli::AnomalyQualityArgs) -> anyhow::Result<ExitCode> {
     let setup = quality::Setup::default();
     let mut rows = Vec::new();
     for method in [Method::Seasonal, Method::Zscore] {
-        rows.push((method, quality::measure(&args.seeds, method, &setup, &args.work)?));
+        rows.push((
+            method,
+            quality::measure(&args.seeds, method, &setup, &args.work)?,
+        ));
     }
     let table = quality::render(&rows, &args.seeds, &setup);
-    let page = format!("{}{table}", include_str!("../docs/anomaly-detection.head.md"));
+    let page = format!(
+        "{}{table}",
+        include_str!("../docs/anomaly-detection.head.md")
+    );
     curlens::atomic::write_bytes(&args.out, page.as_bytes())?;
     print(&table)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn proposals(args: cli::ProposalsArgs) -> anyhow::Result<ExitCode> {
+    use curlens::rules;
+    let constants = rules::Constants {
+        min_monthly_savings: args.min_savings,
+        ..rules::Constants::default()
+    };
+    let load = curlens::ingest::load(&args.input.paths, &args.input.load_options())?;
+    let proposals = rules::evaluate(&load, &constants)?;
+    let text = match args.format {
+        cli::OutputFormat::Json => serde_json::to_string_pretty(&proposals)? + "\n",
+        cli::OutputFormat::Md => rules::render::markdown(&proposals),
+        _ => rules::render::table(&proposals),
+    };
+    print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,14 +12,21 @@ use super::events::{Event, Kind, Thresholds};
 use super::stats::{mean, welch_t_test};
 
 /// The strongest level shift of a series, if any passes.
-pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64, _params: &ScoringParams) -> Option<Event> {
+pub fn scan(
+    values: &[Option<f64>],
+    thresholds: &Thresholds,
+    p_max: f64,
+    _params: &ScoringParams,
+) -> Option<Event> {
     let n = values.len();
     if n < 21 {
         return None;
     }
     let mut best: Option<(usize, f64, f64)> = None;
     for s in 14..=n - 7 {
-        let Some((t, p)) = split_test(values, s) else { continue };
+        let Some((t, p)) = split_test(values, s) else {
+            continue;
+        };
         if p < p_max && best.is_none_or(|(_, bt, _)| t.abs() > bt.abs()) {
             best = Some((s, t, p));
         }
@@ -34,8 +41,14 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64, _params
         }
     }
     let before: Vec<f64> = values[s - 14..s].iter().flatten().copied().collect();
-    let after: Vec<f64> = values[s..(s + 14).min(n)].iter().flatten().copied().collect();
-    let last_week: Vec<f64> = (n - 7..n).filter_map(|d| values[d].map(|v| v - weekday_means[d % 7])).collect();
+    let after: Vec<f64> = values[s..(s + 14).min(n)]
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let last_week: Vec<f64> = (n - 7..n)
+        .filter_map(|d| values[d].map(|v| v - weekday_means[d % 7]))
+        .collect();
     let step = mean(&after)? - mean(&before)?;
     let persists = mean(&last_week).is_some_and(|m| m * step > 0.0 && m.abs() >= 0.5 * step.abs());
     let event = Event {
@@ -49,8 +62,13 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64, _params
         level_after: mean(&after),
         p_value: Some(p),
     };
-    let pct_ok = event.impact_pct().is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
-    (persists && !continues_trend(values, s) && event.impact().abs() >= thresholds.min_impact && pct_ok)
+    let pct_ok = event
+        .impact_pct()
+        .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
+    (persists
+        && !continues_trend(values, s)
+        && event.impact().abs() >= thresholds.min_impact
+        && pct_ok)
         .then_some(event)
 }
 
@@ -58,7 +76,10 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64, _params
 fn weekday_means(values: &[Option<f64>], s: usize) -> Option<[f64; 7]> {
     let mut means = [0.0; 7];
     for (w, m) in means.iter_mut().enumerate() {
-        let same: Vec<f64> = (s - 14..s).filter(|d| d % 7 == w).filter_map(|d| values[d]).collect();
+        let same: Vec<f64> = (s - 14..s)
+            .filter(|d| d % 7 == w)
+            .filter_map(|d| values[d])
+            .collect();
         *m = mean(&same)?;
     }
     Some(means)
@@ -80,10 +101,16 @@ fn split_test(values: &[Option<f64>], s: usize) -> Option<(f64, f64)> {
 /// A steady trend before the split that reaches the level after it is growth, not a step.
 fn continues_trend(values: &[Option<f64>], s: usize) -> bool {
     let weekly = |w: usize| -> Option<f64> {
-        let days: Vec<f64> = (s - 7 * w..s - 7 * (w - 1)).filter_map(|d| values[d]).collect();
+        let days: Vec<f64> = (s - 7 * w..s - 7 * (w - 1))
+            .filter_map(|d| values[d])
+            .collect();
         mean(&days)
     };
-    let after: Vec<f64> = values[s..(s + 7).min(values.len())].iter().flatten().copied().collect();
+    let after: Vec<f64> = values[s..(s + 7).min(values.len())]
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
     let (Some(w1), Some(w2), Some(a)) = (weekly(1), weekly(2), mean(&after)) else {
         return false;
     };
@@ -111,7 +138,10 @@ mod tests {
         for x in v.iter_mut().skip(33) {
             *x = x.map(|x| x + 4.0);
         }
-        let t = Thresholds { min_impact: 50.0, ..Thresholds::default() };
+        let t = Thresholds {
+            min_impact: 50.0,
+            ..Thresholds::default()
+        };
         let e = scan(&v, &t, 1e-3, &ScoringParams::default()).expect("found");
         assert!((32..=34).contains(&e.first), "{e:?}");
         assert!((e.impact() - 4.0 * 30.0).abs() < 15.0, "{e:?}");
@@ -123,8 +153,11 @@ mod tests {
         let mut spike = weekly(9, 100.0, 40.0);
         spike[40] = Some(400.0);
         assert!(scan(&spike, &t, 1e-3, &ScoringParams::default()).is_none());
-        let trend: Vec<Option<f64>> =
-            weekly(9, 100.0, 40.0).into_iter().enumerate().map(|(d, x)| x.map(|x| x + 0.5 * d as f64)).collect();
+        let trend: Vec<Option<f64>> = weekly(9, 100.0, 40.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| x + 0.5 * d as f64))
+            .collect();
         assert!(scan(&trend, &t, 1e-3, &ScoringParams::default()).is_none());
     }
 }

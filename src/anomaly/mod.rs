@@ -191,8 +191,16 @@ pub fn detect(load: &Load, options: &Options) -> Result<Detection> {
     let fine = cube::aggregate(load, &spec)?;
     let mut table = FineTable::from_cube(&fine)?;
     let mut notes = Vec::new();
-    if options.filters.conditions.iter().any(|c| c.exclude && ONE_OFF_LINE_ITEM_TYPES.contains(&c.value.as_str())) {
-        notes.push("tax, credits, refunds and one-time or monthly fees are left out of the series".to_string());
+    if options
+        .filters
+        .conditions
+        .iter()
+        .any(|c| c.exclude && ONE_OFF_LINE_ITEM_TYPES.contains(&c.value.as_str()))
+    {
+        notes.push(
+            "tax, credits, refunds and one-time or monthly fees are left out of the series"
+                .to_string(),
+        );
     }
     if let Some(note) = drop_partial_trailing_day(load, &mut table)? {
         notes.push(note);
@@ -253,7 +261,8 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
             .then_with(|| (&a.first_day, &a.series).cmp(&(&b.first_day, &b.series)))
     };
     anomalies.sort_by(by_impact);
-    let (mut lifecycle, anomalies): (Vec<Anomaly>, Vec<Anomaly>) = anomalies.into_iter().partition(is_lifecycle);
+    let (mut lifecycle, anomalies): (Vec<Anomaly>, Vec<Anomaly>) =
+        anomalies.into_iter().partition(is_lifecycle);
     lifecycle.sort_by(by_impact);
     Detection {
         method: options.method,
@@ -314,7 +323,9 @@ fn score_series(key: &SeriesKey, values: &[Option<f64>], options: &Options) -> S
     {
         // The first days of a step are not separate spikes.
         let up = shift.impact() > 0.0;
-        events.retain(|e| !(e.first + 1 >= shift.first && e.first <= shift.first + 6 && (e.impact() > 0.0) == up));
+        events.retain(|e| {
+            !(e.first + 1 >= shift.first && e.first <= shift.first + 6 && (e.impact() > 0.0) == up)
+        });
         events.push(shift);
         events.sort_by_key(|e| e.first);
     }

@@ -81,7 +81,11 @@ impl Score {
     }
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
     pub fn false_positives_per_1000(&self) -> f64 {
         1000.0 * ratio(self.clean_detections, self.clean_series_days)
@@ -89,7 +93,11 @@ impl Score {
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 { f64::NAN } else { a as f64 / b as f64 }
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 /// Runs the measurement for `method` over `seeds`, generating data under `work`.
@@ -119,8 +127,10 @@ pub fn measure(seeds: &[u64], method: Method, setup: &Setup, work: &Path) -> Res
             ..Options::default()
         };
         let found = run(&with, &options)?;
-        let truth: Truth = serde_json::from_slice(&std::fs::read(with.join("truth.json")).map_err(Error::io(&with))?)
-            .map_err(|e| Error::Invalid(format!("truth.json: {e}")))?;
+        let truth: Truth = serde_json::from_slice(
+            &std::fs::read(with.join("truth.json")).map_err(Error::io(&with))?,
+        )
+        .map_err(|e| Error::Invalid(format!("truth.json: {e}")))?;
         score_seed(&mut score, &truth, &found, setup);
         let clean_found = run(&clean, &options)?;
         score.clean_detections += clean_found.anomalies.len();
@@ -142,10 +152,19 @@ fn score_seed(score: &mut Score, truth: &Truth, found: &Detection, setup: &Setup
             record_hit(score, t, d);
         }
         score.eligible += 1;
-        score.cases.push((t.kind.clone(), t.scope.level.clone(), t.extra_cost.abs(), hit.is_some()));
+        score.cases.push((
+            t.kind.clone(),
+            t.scope.level.clone(),
+            t.extra_cost.abs(),
+            hit.is_some(),
+        ));
     }
     for d in &found.anomalies {
-        let of_required = truth.anomalies.iter().filter(required).any(|t| matches(t, d));
+        let of_required = truth
+            .anomalies
+            .iter()
+            .filter(required)
+            .any(|t| matches(t, d));
         let of_small = truth.anomalies.iter().any(|t| matches(t, d));
         // A detection of an anomaly too small to be required is neither right nor wrong.
         if of_small && !of_required {
@@ -160,7 +179,9 @@ fn score_seed(score: &mut Score, truth: &Truth, found: &Detection, setup: &Setup
 
 fn record_hit(score: &mut Score, t: &TruthAnomaly, d: &Anomaly) {
     score.found += 1;
-    score.delays.push(day_diff(&d.first_day, &t.first_day).max(0));
+    score
+        .delays
+        .push(day_diff(&d.first_day, &t.first_day).max(0));
     if t.kind == "level_shift" {
         score.level_shifts += 1;
         if d.kind == super::Kind::LevelShift && day_diff(&d.first_day, &t.first_day).abs() <= 1 {
@@ -176,10 +197,17 @@ fn record_hit(score: &mut Score, t: &TruthAnomaly, d: &Anomaly) {
 /// A detection matches a truth anomaly when their days overlap (±1 day) and the detection
 /// points at the injected scope: in its series, its parents or its top root cause.
 fn matches(t: &TruthAnomaly, d: &Anomaly) -> bool {
-    let overlap = day_diff(&d.first_day, &t.last_day) <= 1 && day_diff(&t.first_day, &d.last_day) <= 1;
+    let overlap =
+        day_diff(&d.first_day, &t.last_day) <= 1 && day_diff(&t.first_day, &d.last_day) <= 1;
     let key = &t.scope.key;
-    let in_series = d.series.split(" / ").any(|part| part.split_once('=').is_some_and(|(_, v)| v == key))
-        || d.parents.iter().any(|p| p.split(" / ").any(|part| part.ends_with(&format!("={key}"))));
+    let in_series = d
+        .series
+        .split(" / ")
+        .any(|part| part.split_once('=').is_some_and(|(_, v)| v == key))
+        || d.parents.iter().any(|p| {
+            p.split(" / ")
+                .any(|part| part.ends_with(&format!("={key}")))
+        });
     overlap && (in_series || root_cause_names(t, d))
 }
 
@@ -193,8 +221,14 @@ fn root_cause_names(t: &TruthAnomaly, d: &Anomaly) -> bool {
             .first()
             .is_some_and(|c| &c.usage_type == key || &c.resource == key),
         level => {
-            let wanted = if level == "account" { "account" } else { "service" };
-            d.series.split(" / ").any(|part| part == format!("{wanted}={key}"))
+            let wanted = if level == "account" {
+                "account"
+            } else {
+                "service"
+            };
+            d.series
+                .split(" / ")
+                .any(|part| part == format!("{wanted}={key}"))
         }
     }
 }
@@ -217,7 +251,9 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
         seeds.join(", "),
         setup.accounts,
         setup.days,
-        setup.target_rows.map_or("the default number of".to_string(), |r| r.to_string()),
+        setup
+            .target_rows
+            .map_or("the default number of".to_string(), |r| r.to_string()),
         setup.min_impact
     );
     let _ = writeln!(
@@ -225,7 +261,11 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
         "| method | truth anomalies | found | recall | detections | precision | F1 | mean delay (days) | level shifts started ±1 day | root cause top-1 | false positives per 1,000 series-days (clean data) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (method, s) in rows {
-        let delay = if s.delays.is_empty() { f64::NAN } else { s.delays.iter().sum::<i64>() as f64 / s.delays.len() as f64 };
+        let delay = if s.delays.is_empty() {
+            f64::NAN
+        } else {
+            s.delays.iter().sum::<i64>() as f64 / s.delays.len() as f64
+        };
         let _ = writeln!(
             out,
             "| {:?} | {} | {} | {:.2} | {} | {:.2} | {:.2} | {:.2} | {}/{} | {}/{} | {:.2} |",
@@ -244,12 +284,19 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
             s.false_positives_per_1000()
         );
     }
-    let _ = writeln!(out, "\nBy injected anomaly (seasonal method first):\n\n| method | kind | scope | impact $ | found |\n|---|---|---|---:|---|");
+    let _ = writeln!(
+        out,
+        "\nBy injected anomaly (seasonal method first):\n\n| method | kind | scope | impact $ | found |\n|---|---|---|---:|---|"
+    );
     for (method, s) in rows {
         let mut cases = s.cases.clone();
         cases.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)).then(a.2.total_cmp(&b.2)));
         for (kind, level, impact, found) in cases {
-            let _ = writeln!(out, "| {method:?} | {kind} | {level} | {impact:.2} | {} |", if found { "yes" } else { "no" });
+            let _ = writeln!(
+                out,
+                "| {method:?} | {kind} | {level} | {impact:.2} | {} |",
+                if found { "yes" } else { "no" }
+            );
         }
     }
     out

@@ -82,7 +82,10 @@ pub fn table(d: &Detection) -> String {
         }
     }
     if !d.lifecycle.is_empty() {
-        let _ = writeln!(out, "\nresources that started or stopped (listed apart from anomalies):");
+        let _ = writeln!(
+            out,
+            "\nresources that started or stopped (listed apart from anomalies):"
+        );
         for a in &d.lifecycle {
             let _ = writeln!(
                 out,

@@ -128,7 +128,11 @@ pub fn root_cause(
         })
         .map(|(_, delta, _)| *delta)
         .collect();
-    let lifecycle_share = if impact.abs() > 0.0 { lifecycle.value() / impact } else { 0.0 };
+    let lifecycle_share = if impact.abs() > 0.0 {
+        lifecycle.value() / impact
+    } else {
+        0.0
+    };
     RootCause {
         contributors: list_until_explained(table, deltas, impact, explain),
         lifecycle_share,

@@ -10,6 +10,8 @@ mod cube;
 mod cli;
 // Real third-party exports from ../shared/testdata/real, when present.
 mod conformance;
+// Optimization proposals against the generator's injected waste.
+mod proposals;
 // The synthetic generator: determinism and truth.
 mod synth;
 mod util;
