@@ -20,6 +20,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write the weekly report (Markdown and JSON) for the last complete ISO week.
+    Report(ReportArgs),
+    /// Write a commented default configuration file.
+    InitConfig(InitConfigArgs),
     /// Check inputs: format per file, rows, periods, accounts, cost by line item type, warnings.
     Inspect(InspectArgs),
     /// Cost by any dimensions, metric and period, with filters and Top-N.
@@ -113,6 +117,51 @@ pub struct ProposalsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// ISO week to report, e.g. 2025-W42 [default: the last complete week in the data].
+    #[arg(long, conflicts_with = "as_of")]
+    pub week: Option<String>,
+
+    /// Report the last complete week ending on or before this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// Configuration file (see `curlens init-config`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Folder for curlens-<week>.md and .json.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+
+    /// Files to write, comma-separated: md, json.
+    #[arg(long, value_delimiter = ',', default_value = "md,json")]
+    pub format: Vec<String>,
+
+    /// Exit with code 1 when any of these fired: budget, anomaly.
+    #[arg(long, value_delimiter = ',')]
+    pub fail_on: Vec<String>,
+
+    /// No progress lines on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitConfigArgs {
+    /// Where to write it.
+    #[arg(default_value = "curlens.toml")]
+    pub path: PathBuf,
+
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,8 @@
 //!   the same definition as SQL;
 //! - [`anomaly`]: seasonal and z-score detection on daily series at several levels, level
 //!   shifts, exact additive root causes;
+//! - [`report`]: the weekly report — budgets, forecast, movers, EC2-Other, allocation,
+//!   anomalies, proposals, commitments, data quality, manifest — as Markdown and JSON;
 //! - [`rules`]: optimization proposals with evidence, formula and de-duplicated savings;
 //! - [`breakdown`]: a cube as Top-N rows with `Other`, rendered as table, CSV, JSON, Markdown;
 //! - [`synth`]: seeded synthetic CUR exports with known injected anomalies and waste.
@@ -32,6 +34,7 @@ pub mod ingest;
 pub mod inspect;
 pub mod money;
 pub mod render;
+pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod synth;

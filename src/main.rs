@@ -31,6 +31,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::Inspect(args) => inspect(args),
+        Command::Report(args) => report(args),
+        Command::InitConfig(args) => init_config(args),
         Command::Breakdown(args) => breakdown(args),
         Command::CubeSql(args) => cube_sql(args),
         Command::Anomalies(args) => anomalies(args),
@@ -125,6 +127,89 @@ fn cube_sql(args: cli::CubeSqlArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn report(args: cli::ReportArgs) -> anyhow::Result<ExitCode> {
+    use curlens::report::{self, Config, Formats, WeekChoice};
+    let started = std::time::Instant::now();
+    let log = |stage: &str, since: std::time::Instant| {
+        if !args.quiet {
+            eprintln!("curlens: {stage} ({:.2} s)", since.elapsed().as_secs_f64());
+        }
+    };
+    let config = match &args.config {
+        Some(path) => Config::read(path)?,
+        None => Config::default(),
+    };
+    let week = match (&args.week, &args.as_of) {
+        (Some(w), _) => WeekChoice::Monday(report::parse_iso_week(w)?),
+        (None, Some(d)) => WeekChoice::AsOf(curlens::cube::Day::parse(d)?),
+        (None, None) => WeekChoice::Latest,
+    };
+    let mut formats = Formats {
+        markdown: false,
+        json: false,
+    };
+    for f in &args.format {
+        match f.trim() {
+            "md" | "markdown" => formats.markdown = true,
+            "json" => formats.json = true,
+            other => anyhow::bail!("unknown report format `{other}`; valid: md, json"),
+        }
+    }
+    for f in &args.fail_on {
+        if !matches!(f.trim(), "budget" | "anomaly") {
+            anyhow::bail!("unknown --fail-on `{f}`; valid: budget, anomaly");
+        }
+    }
+    let load = curlens::ingest::load(&args.input.paths, &args.input.load_options())?;
+    log(
+        &format!("planned {} input files", load.files.len()),
+        started,
+    );
+    let stage = std::time::Instant::now();
+    let outcome = report::run(&load, &config, week, &args.out, formats)?;
+    log(
+        &format!("built the report for {}", outcome.model.week),
+        stage,
+    );
+    for path in &outcome.written {
+        if !args.quiet {
+            eprintln!("curlens: wrote {}", path.display());
+        }
+    }
+    let fail_budget =
+        args.fail_on.iter().any(|f| f == "budget") && !outcome.budget_alerts.is_empty();
+    let fail_anomaly = args.fail_on.iter().any(|f| f == "anomaly") && outcome.anomalies > 0;
+    for alert in &outcome.budget_alerts {
+        eprintln!("curlens: ALERT {alert}");
+    }
+    if fail_anomaly {
+        eprintln!(
+            "curlens: ALERT {} anomalies in {}",
+            outcome.anomalies, outcome.model.week
+        );
+    }
+    Ok(if fail_budget || fail_anomaly {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn init_config(args: cli::InitConfigArgs) -> anyhow::Result<ExitCode> {
+    if args.path.exists() && !args.force {
+        anyhow::bail!(
+            "{} exists; pass --force to overwrite it",
+            args.path.display()
+        );
+    }
+    curlens::atomic::write_bytes(
+        &args.path,
+        curlens::report::Config::commented_default().as_bytes(),
+    )?;
+    eprintln!("curlens: wrote {}", args.path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn anomalies(args: cli::AnomaliesArgs) -> anyhow::Result<ExitCode> {
     use curlens::anomaly::{self, Level, Method, Options, Thresholds};
     let levels = if args.levels.is_empty() {
@@ -156,7 +241,7 @@ fn anomalies(args: cli::AnomaliesArgs) -> anyhow::Result<ExitCode> {
     let load = curlens::ingest::load(&args.input.paths, &args.input.load_options())?;
     let detection = anomaly::detect(&load, &options)?;
     let text = match args.format {
-        cli::OutputFormat::Json => serde_json::to_string_pretty(&detection)? + "\n",
+        cli::OutputFormat::Json => curlens::render::json_rounded(&detection)?,
         cli::OutputFormat::Md => anomaly::render::markdown(&detection),
         _ => anomaly::render::table(&detection),
     };
@@ -193,7 +278,7 @@ fn proposals(args: cli::ProposalsArgs) -> anyhow::Result<ExitCode> {
     let load = curlens::ingest::load(&args.input.paths, &args.input.load_options())?;
     let proposals = rules::evaluate(&load, &constants)?;
     let text = match args.format {
-        cli::OutputFormat::Json => serde_json::to_string_pretty(&proposals)? + "\n",
+        cli::OutputFormat::Json => curlens::render::json_rounded(&proposals)?,
         cli::OutputFormat::Md => rules::render::markdown(&proposals),
         _ => rules::render::table(&proposals),
     };

@@ -41,6 +41,29 @@ pub fn escape_md_cell(text: &str) -> String {
     out
 }
 
+/// JSON with every number rounded to [`crate::money::MONEY_DECIMALS`] decimals, so the
+/// machine-readable twin of a report prints the same digits whatever the thread count.
+pub fn json_rounded<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
+    let mut v = serde_json::to_value(value)?;
+    round_numbers(&mut v);
+    Ok(serde_json::to_string_pretty(&v)? + "\n")
+}
+
+fn round_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n.as_f64().map(crate::money::round_money)
+                && let Some(rounded) = serde_json::Number::from_f64(x)
+            {
+                *n = rounded;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(round_numbers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(round_numbers),
+        _ => {}
+    }
+}
+
 /// A CSV field, quoted when it needs to be.
 pub fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {

@@ -233,6 +233,17 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
         )
 }
 
+/// The exact, order-independent sum of `value` as one aggregation expression (whole
+/// nano-units as i64 plus the f64 sum of the remainders), for group-bys outside the cube.
+pub fn exact_sum(value: Expr) -> Expr {
+    let whole = when(value.clone().abs().lt(lit(1e9)))
+        .then((value.clone() * lit(NANO)).round(0, RoundMode::HalfAwayFromZero))
+        .otherwise(lit(0.0))
+        .cast(DataType::Int64);
+    let rest = value - whole.clone().cast(DataType::Float64) / lit(NANO);
+    whole.sum().cast(DataType::Float64) / lit(NANO) + rest.sum()
+}
+
 /// Re-aggregates a cube to coarser periods or fewer dimensions, exactly.
 pub fn rollup(cube: &Cube, spec: &CubeSpec) -> Result<Cube> {
     for d in &spec.dimensions {

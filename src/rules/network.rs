@@ -21,7 +21,7 @@ impl Rule for IdleElasticIp {
                 let hours: f64 = r.lines_with("ElasticIP:IdleAddress").map(|l| l.usage).sum();
                 proposal(
                     self,
-                    format!("Release {} (idle for {hours:.0} of {:.0} hours)", r.id, ctx.period.hours()),
+                    format!("Release {} ({hours:.0} idle address-hours in {:.0} days)", r.id, ctx.period.days()),
                     &[r],
                     ctx.period,
                     (1.0, 1.0, 1.0),

@@ -12,6 +12,8 @@ mod cli;
 mod conformance;
 // Optimization proposals against the generator's injected waste.
 mod proposals;
+// The weekly report: golden file, budgets, hostile input.
+mod report;
 // The synthetic generator: determinism and truth.
 mod synth;
 mod util;
