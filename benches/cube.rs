@@ -29,19 +29,28 @@ fn dataset(rows: u64) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn bench_cube(c: &mut Criterion) {
-    let rows: u64 = std::env::var("CURLENS_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rows: u64 = std::env::var("CURLENS_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let (_keep, path) = dataset(rows);
     let load = ingest::load(&[path], &LoadOptions::default()).expect("load");
     let mut group = c.benchmark_group("cube");
     group.sample_size(10);
-    let daily = CubeSpec::daily(vec![Dimension::Account, Dimension::Service, Dimension::UsageType]);
-    group.bench_function(format!("daily cube, {rows} rows, account × service × usage type, 7 metrics"), |b| {
-        b.iter(|| cube::aggregate(&load, &daily).expect("cube"))
-    });
+    let daily = CubeSpec::daily(vec![
+        Dimension::Account,
+        Dimension::Service,
+        Dimension::UsageType,
+    ]);
+    group.bench_function(
+        format!("daily cube, {rows} rows, account × service × usage type, 7 metrics"),
+        |b| b.iter(|| cube::aggregate(&load, &daily).expect("cube")),
+    );
     let tagged = CubeSpec::daily(vec![Dimension::Service, Dimension::Tag("Project".into())]);
-    group.bench_function(format!("daily cube, {rows} rows, service × tag:Project, 7 metrics"), |b| {
-        b.iter(|| cube::aggregate(&load, &tagged).expect("cube"))
-    });
+    group.bench_function(
+        format!("daily cube, {rows} rows, service × tag:Project, 7 metrics"),
+        |b| b.iter(|| cube::aggregate(&load, &tagged).expect("cube")),
+    );
     group.finish();
 }
 

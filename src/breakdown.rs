@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::cube::{CURRENCY, Cube, Metric, PERIOD, ROWS};
+use crate::cube::{CURRENCY, Cube, Metric};
 use crate::error::{Error, Result};
 use crate::money::{CompensatedSum, round_money};
 use crate::render::{csv_field, escape_md_cell, money_2dp};
@@ -75,40 +75,20 @@ fn round_row(mut r: BreakdownRow) -> BreakdownRow {
 
 fn read_rows(cube: &Cube) -> Result<Vec<BreakdownRow>> {
     let df = &cube.frame;
-    let err = |e| Error::Internal(format!("breakdown: {e}"));
-    let periods = df.column(PERIOD).map_err(err)?.i64().map_err(err)?.clone();
-    let currencies = df
-        .column(CURRENCY)
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .clone();
-    let counts = df.column(ROWS).map_err(err)?.u64().map_err(err)?.clone();
+    let periods = cube.periods()?;
+    let currencies = cube.text(CURRENCY)?;
+    let counts = cube.line_items()?;
     let keys = cube
         .spec
         .dimensions
         .iter()
-        .map(|d| {
-            Ok(df
-                .column(&d.name())
-                .map_err(err)?
-                .str()
-                .map_err(err)?
-                .clone())
-        })
+        .map(|d| cube.text(&d.name()))
         .collect::<Result<Vec<_>>>()?;
     let values = cube
         .spec
         .metrics
         .iter()
-        .map(|m| {
-            Ok(df
-                .column(m.column())
-                .map_err(err)?
-                .f64()
-                .map_err(err)?
-                .clone())
-        })
+        .map(|m| cube.values(*m))
         .collect::<Result<Vec<_>>>()?;
     let granularity = cube.spec.granularity;
     Ok((0..df.height())

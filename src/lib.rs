@@ -19,7 +19,7 @@
 //! - [`breakdown`]: a cube as Top-N rows with `Other`, rendered as table, CSV, JSON, Markdown;
 //! - [`synth`]: seeded synthetic CUR exports with known injected anomalies and waste.
 //!
-//! Supporting modules: [`format`] (format detection), [`tags`] (tag keys and the map
+//! Supporting modules: [`calendar`] (dates), [`format`] (format detection), [`tags`] (tag keys and the map
 //! kernels), [`money`] (summation and rounding), [`render`] (text output), [`atomic`]
 //! (temp-file-and-rename writes), [`error`].
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -27,6 +27,7 @@
 pub mod anomaly;
 pub mod atomic;
 pub mod breakdown;
+pub mod calendar;
 pub mod cube;
 pub mod error;
 pub mod format;

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::cube::{CURRENCY, Cube, Dimension, PERIOD};
+use crate::cube::{CURRENCY, Cube, Dimension};
 use crate::error::{Error, Result};
 
 /// The levels at which series are built, so that opposite moves at one level cannot hide
@@ -100,35 +100,17 @@ impl FineTable {
     /// Reads a daily cube built with [`fine_dimensions`] and one metric.
     pub fn from_cube(cube: &Cube) -> Result<FineTable> {
         let df = &cube.frame;
-        let err = |e: polars::prelude::PolarsError| Error::Internal(format!("fine cube: {e}"));
         let metric = cube
             .spec
             .metrics
             .first()
             .ok_or_else(|| Error::Internal("fine cube without a metric".into()))?;
-        let periods = df.column(PERIOD).map_err(err)?.i64().map_err(err)?.clone();
-        let values = df
-            .column(metric.column())
-            .map_err(err)?
-            .f64()
-            .map_err(err)?
-            .clone();
-        let currencies = df
-            .column(CURRENCY)
-            .map_err(err)?
-            .str()
-            .map_err(err)?
-            .clone();
+        let periods = cube.periods()?;
+        let values = cube.values(*metric)?;
+        let currencies = cube.text(CURRENCY)?;
         let dims = fine_dimensions()
             .iter()
-            .map(|d| {
-                Ok(df
-                    .column(&d.name())
-                    .map_err(err)?
-                    .str()
-                    .map_err(err)?
-                    .clone())
-            })
+            .map(|d| cube.text(&d.name()))
             .collect::<Result<Vec<_>>>()?;
         let day_of = |micros: i64| micros.div_euclid(86_400_000_000);
         let first_day = periods.iter().flatten().map(day_of).min().unwrap_or(0);

@@ -164,6 +164,44 @@ pub struct Cube {
     pub frame: DataFrame,
 }
 
+impl Cube {
+    fn column(&self, name: &str) -> Result<&Column> {
+        self.frame
+            .column(name)
+            .map_err(|e| Error::Internal(format!("cube column `{name}`: {e}")))
+    }
+
+    /// Period starts, UTC microseconds.
+    pub fn periods(&self) -> Result<Int64Chunked> {
+        let c = self.column(PERIOD)?;
+        c.i64()
+            .cloned()
+            .map_err(|e| Error::Internal(format!("cube periods: {e}")))
+    }
+
+    /// A text key column: `currency` or a dimension's name.
+    pub fn text(&self, name: &str) -> Result<StringChunked> {
+        let c = self.column(name)?;
+        c.str()
+            .cloned()
+            .map_err(|e| Error::Internal(format!("cube column `{name}`: {e}")))
+    }
+
+    pub fn values(&self, metric: Metric) -> Result<Float64Chunked> {
+        let c = self.column(metric.column())?;
+        c.f64()
+            .cloned()
+            .map_err(|e| Error::Internal(format!("cube metric `{metric}`: {e}")))
+    }
+
+    pub fn line_items(&self) -> Result<UInt64Chunked> {
+        let c = self.column(ROWS)?;
+        c.u64()
+            .cloned()
+            .map_err(|e| Error::Internal(format!("cube rows: {e}")))
+    }
+}
+
 const NANO: f64 = 1e9;
 
 /// Aggregates the canonical rows of `load`.

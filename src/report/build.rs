@@ -175,36 +175,13 @@ fn read_rows(load: &Load, metric: Metric) -> Result<Vec<Row>> {
     };
     let c = cube::aggregate(load, &spec)?;
     let df = &c.frame;
-    let err = |e: PolarsError| Error::Internal(format!("report cube: {e}"));
-    let periods = df
-        .column(cube::PERIOD)
-        .map_err(err)?
-        .i64()
-        .map_err(err)?
-        .clone();
+    let periods = c.periods()?;
     let keys = report_dimensions()
         .iter()
-        .map(|d| {
-            Ok(df
-                .column(&d.name())
-                .map_err(err)?
-                .str()
-                .map_err(err)?
-                .clone())
-        })
+        .map(|d| c.text(&d.name()))
         .collect::<Result<Vec<_>>>()?;
-    let cost = df
-        .column(metric.column())
-        .map_err(err)?
-        .f64()
-        .map_err(err)?
-        .clone();
-    let quantity = df
-        .column(Metric::UsageQuantity.column())
-        .map_err(err)?
-        .f64()
-        .map_err(err)?
-        .clone();
+    let cost = c.values(metric)?;
+    let quantity = c.values(Metric::UsageQuantity)?;
     Ok((0..df.height())
         .map(|i| Row {
             day: periods.get(i).unwrap_or(0).div_euclid(86_400_000_000),
@@ -431,21 +408,7 @@ fn budgets(
 }
 
 fn single_series(c: &cube::Cube, metric: Metric) -> Result<BTreeMap<i64, f64>> {
-    let err = |e: PolarsError| Error::Internal(format!("budget cube: {e}"));
-    let periods = c
-        .frame
-        .column(cube::PERIOD)
-        .map_err(err)?
-        .i64()
-        .map_err(err)?
-        .clone();
-    let values = c
-        .frame
-        .column(metric.column())
-        .map_err(err)?
-        .f64()
-        .map_err(err)?
-        .clone();
+    let (periods, values) = (c.periods()?, c.values(metric)?);
     let mut out: BTreeMap<i64, CompensatedSum> = BTreeMap::new();
     for (p, v) in periods.iter().zip(values.iter()) {
         *out.entry(p.unwrap_or(0).div_euclid(86_400_000_000))
@@ -562,28 +525,8 @@ fn allocation(
             Err(Error::Invalid(_)) => continue,
             Err(e) => return Err(e),
         };
-        let err = |e: PolarsError| Error::Internal(format!("allocation cube: {e}"));
-        let periods = c
-            .frame
-            .column(cube::PERIOD)
-            .map_err(err)?
-            .i64()
-            .map_err(err)?
-            .clone();
-        let values = c
-            .frame
-            .column(&dimension.name())
-            .map_err(err)?
-            .str()
-            .map_err(err)?
-            .clone();
-        let costs = c
-            .frame
-            .column(metric.column())
-            .map_err(err)?
-            .f64()
-            .map_err(err)?
-            .clone();
+        let (periods, values, costs) =
+            (c.periods()?, c.text(&dimension.name())?, c.values(metric)?);
         let week_start = monday.start_micros();
         let mut this_week: BTreeMap<String, f64> = BTreeMap::new();
         let mut earlier: BTreeSet<String> = BTreeSet::new();
@@ -740,43 +683,32 @@ fn commitments(load: &Load, monday: Day) -> Result<Commitments> {
                 .or(col("usage_type").str().contains_literal(lit("Fargate")))
                 .fill_null(lit(false)),
         );
+    let sum_when = |cond: Expr, value: Expr, name: &str| {
+        cube::exact_sum(when(cond).then(value).otherwise(lit(0.0))).alias(name)
+    };
     let sums = [
-        cube::exact_sum(
-            when(is("SavingsPlanRecurringFee"))
-                .then(num("sp_total_commitment_to_date"))
-                .otherwise(lit(0.0)),
-        )
-        .alias("commitment"),
-        cube::exact_sum(
-            when(is("SavingsPlanRecurringFee"))
-                .then(num("sp_used_commitment"))
-                .otherwise(lit(0.0)),
-        )
-        .alias("used"),
-        cube::exact_sum(
-            when(is("SavingsPlanCoveredUsage"))
-                .then(num("public_on_demand_cost"))
-                .otherwise(lit(0.0)),
-        )
-        .alias("covered"),
-        cube::exact_sum(
-            when(eligible)
-                .then(num("unblended_cost"))
-                .otherwise(lit(0.0)),
-        )
-        .alias("eligible"),
-        cube::exact_sum(
-            when(is("RIFee"))
-                .then(num("unblended_cost"))
-                .otherwise(lit(0.0)),
-        )
-        .alias("ri_fees"),
-        cube::exact_sum(
-            when(is("RIFee"))
-                .then(num("ri_unused_amortized_upfront_fee") + num("ri_unused_recurring_fee"))
-                .otherwise(lit(0.0)),
-        )
-        .alias("ri_unused"),
+        sum_when(
+            is("SavingsPlanRecurringFee"),
+            num("sp_total_commitment_to_date"),
+            "commitment",
+        ),
+        sum_when(
+            is("SavingsPlanRecurringFee"),
+            num("sp_used_commitment"),
+            "used",
+        ),
+        sum_when(
+            is("SavingsPlanCoveredUsage"),
+            num("public_on_demand_cost"),
+            "covered",
+        ),
+        sum_when(eligible, num("unblended_cost"), "eligible"),
+        sum_when(is("RIFee"), num("unblended_cost"), "ri_fees"),
+        sum_when(
+            is("RIFee"),
+            num("ri_unused_amortized_upfront_fee") + num("ri_unused_recurring_fee"),
+            "ri_unused",
+        ),
     ];
     let lf = load
         .frame
