@@ -122,15 +122,7 @@ fn continues_trend(values: &[Option<f64>], s: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn weekly(weeks: usize, weekday: f64, weekend: f64) -> Vec<Option<f64>> {
-        (0..weeks * 7)
-            .map(|d| {
-                let noise = [0.0, 1.0, -1.0, 0.5, -0.5, 0.8, -0.8][(d * 3) % 7];
-                Some(if d % 7 >= 5 { weekend } else { weekday } + noise)
-            })
-            .collect()
-    }
+    use crate::anomaly::fixtures::weekly;
 
     #[test]
     fn small_persistent_step_is_found_with_its_start() {

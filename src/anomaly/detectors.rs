@@ -123,21 +123,13 @@ pub fn rolling_zscore(values: &[Option<f64>], p: &ScoringParams) -> Vec<Option<D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anomaly::fixtures::weekly;
 
     /// Six weeks of a weekday/weekend pattern with small noise, 1-based Monday start.
-    pub fn weekly(weeks: usize) -> Vec<Option<f64>> {
-        (0..weeks * 7)
-            .map(|d| {
-                let weekend = d % 7 >= 5;
-                let noise = [0.0, 1.0, -1.0, 0.5, -0.5, 0.8, -0.8][(d * 3) % 7];
-                Some(if weekend { 40.0 } else { 100.0 } + noise)
-            })
-            .collect()
-    }
 
     #[test]
     fn seasonal_baseline_follows_the_weekday() {
-        let v = weekly(6);
+        let v = weekly(6, 100.0, 40.0);
         let scores = seasonal(&v, &ScoringParams::default());
         assert!(scores[..14].iter().all(Option::is_none));
         for (t, score) in scores.iter().enumerate().skip(14) {
@@ -150,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_weekend_spike_scores_high_only_with_seasonality() {
-        let mut v = weekly(6);
+        let mut v = weekly(6, 100.0, 40.0);
         v[33] = Some(100.0); // a Saturday at weekday level
         let seasonal = seasonal(&v, &ScoringParams::default());
         assert!(seasonal[33].unwrap().score > 10.0);
@@ -164,7 +156,7 @@ mod tests {
 
     #[test]
     fn missing_days_are_skipped_not_zero() {
-        let mut v = weekly(6);
+        let mut v = weekly(6, 100.0, 40.0);
         v[30] = None;
         let s = seasonal(&v, &ScoringParams::default());
         assert!(s[30].is_none());

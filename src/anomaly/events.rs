@@ -258,15 +258,7 @@ fn frozen_baseline(
 mod tests {
     use super::super::detectors::{rolling_zscore, seasonal};
     use super::*;
-
-    fn weekly(weeks: usize, weekday: f64, weekend: f64) -> Vec<Option<f64>> {
-        (0..weeks * 7)
-            .map(|d| {
-                let noise = [0.0, 1.0, -1.0, 0.5, -0.5, 0.8, -0.8][(d * 3) % 7];
-                Some(if d % 7 >= 5 { weekend } else { weekday } + noise)
-            })
-            .collect()
-    }
+    use crate::anomaly::fixtures::weekly;
 
     fn detect(values: &[Option<f64>]) -> Vec<Event> {
         let p = ScoringParams::default();

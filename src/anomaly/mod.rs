@@ -453,3 +453,17 @@ fn drop_partial_trailing_day(load: &Load, table: &mut FineTable) -> Result<Optio
         typical_rows
     )))
 }
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    /// `weeks` weeks of a weekday/weekend pattern with small deterministic noise; day 0 is
+    /// a Monday.
+    pub fn weekly(weeks: usize, weekday: f64, weekend: f64) -> Vec<Option<f64>> {
+        (0..weeks * 7)
+            .map(|d| {
+                let noise = [0.0, 1.0, -1.0, 0.5, -0.5, 0.8, -0.8][(d * 3) % 7];
+                Some(if d % 7 >= 5 { weekend } else { weekday } + noise)
+            })
+            .collect()
+    }
+}
