@@ -176,7 +176,10 @@ fn score_seed(score: &mut Score, truth: &Truth, found: &Detection, setup: &Setup
             .any(|t| matches(t, d));
         let of_small = truth.anomalies.iter().any(|t| matches(t, d));
         let of_waste = d.root_cause.first().is_some_and(|c| {
-            truth.waste.iter().any(|w| w.resource_ids.iter().any(|id| id == &c.resource))
+            truth
+                .waste
+                .iter()
+                .any(|w| w.resource_ids.iter().any(|id| id == &c.resource))
         });
         // A detection of an anomaly too small to be required, or of injected waste, is
         // neither right nor wrong.

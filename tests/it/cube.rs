@@ -277,21 +277,33 @@ fn real_workshop_ri_and_step5_savings_plan_amortization() {
                 .unwrap()
         }
     };
-    let oct = load(&[
-        real.join("aws-wa-labs/workshop-cur-parquet/Oct2018-WorkshopCUR-00001.snappy.parquet")
-    ]);
-    let oct = by_type(&oct);
-    assert_close(oct("RIFee").0, 149.775379, "RIFee unblended");
-    assert_eq!(
-        oct("DiscountedUsage").0,
-        0.0,
-        "DiscountedUsage is billed on the RIFee"
-    );
-    assert_close(
-        oct("DiscountedUsage").1,
-        232.25379599,
-        "reservation effective cost",
-    );
+    // SOURCES.md: RIFee unblended and reservation effective cost of DiscountedUsage per month.
+    for (month, rifee, ri_effective) in [
+        ("Oct", 149.775379, 232.25379599),
+        ("Nov", 147.384, 231.40044001),
+        ("Dec", 152.2968, 230.89553138),
+    ] {
+        let file = format!(
+            "aws-wa-labs/workshop-cur-parquet/{month}2018-WorkshopCUR-00001.snappy.parquet"
+        );
+        let month_load = load(&[real.join(file)]);
+        let totals = by_type(&month_load);
+        assert_close(
+            totals("RIFee").0,
+            rifee,
+            &format!("{month} RIFee unblended"),
+        );
+        assert_eq!(
+            totals("DiscountedUsage").0,
+            0.0,
+            "DiscountedUsage is billed on the RIFee"
+        );
+        assert_close(
+            totals("DiscountedUsage").1,
+            ri_effective,
+            &format!("{month} reservation effective cost"),
+        );
+    }
 
     // Step5 (Savings Plans), by hand from SOURCES.md's per-type totals:
     //   Usage 57.5736581094 (amortized = unblended)
