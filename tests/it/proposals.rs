@@ -163,3 +163,36 @@ fn savings_on_one_resource_combine_and_never_exceed_its_cost() {
     let added: f64 = doubled.iter().map(|p| p.savings.expected).sum();
     assert!(combined < added);
 }
+
+/// The 2018 workshop export: every volume billed as gp2 gets a gp2 → gp3 proposal whose
+/// cost is that volume's gp2 cost in the data.
+#[test]
+fn real_workshop_gp2_volumes() {
+    use polars::prelude::*;
+    let Some(real) = crate::conformance::real_data() else { return };
+    let load = load(&[real.join("aws-wa-labs/workshop-cur-parquet/Oct2018-WorkshopCUR-00001.snappy.parquet")]);
+    let expected = curlens::ingest::collect(
+        load.frame
+            .clone()
+            .filter(col("usage_type").str().contains_literal(lit("VolumeUsage.gp2")).fill_null(lit(false)))
+            .group_by([col("resource_id")])
+            .agg([col("unblended_cost").sum()]),
+        &load,
+    )
+    .unwrap();
+    let ids = expected.column("resource_id").unwrap().str().unwrap().clone();
+    let costs = expected.column("unblended_cost").unwrap().f64().unwrap().clone();
+    let found = rules::evaluate(&load, &Constants::default()).unwrap();
+    let gp2: BTreeMap<&str, f64> = found
+        .proposals
+        .iter()
+        .filter(|p| p.rule == "ebs-gp2-to-gp3")
+        .flat_map(|p| p.resources.iter().map(|r| (r.resource_id.as_str(), r.period_cost)))
+        .collect();
+    assert!(ids.len() > 10, "{} gp2 volumes", ids.len());
+    assert_eq!(gp2.len(), ids.len());
+    for (id, cost) in ids.iter().zip(costs.iter()) {
+        let (id, cost) = (id.unwrap(), cost.unwrap());
+        assert_close(gp2[id], cost, id);
+    }
+}
