@@ -62,6 +62,21 @@ pub fn seasonal_baseline(values: &[Option<f64>], p: &ScoringParams) -> Vec<Optio
 
 /// Seasonal robust z-scores.
 pub fn seasonal(values: &[Option<f64>], p: &ScoringParams) -> Vec<Option<DayScore>> {
+    seasonal_expectation(values, p)
+        .into_iter()
+        .zip(values)
+        .map(|(e, v)| {
+            let (expected, scale) = e?;
+            Some(DayScore {
+                expected,
+                score: ((*v)? - expected) / scale,
+            })
+        })
+        .collect()
+}
+
+/// The seasonal baseline and its robust scale for every day that has enough history.
+pub fn seasonal_expectation(values: &[Option<f64>], p: &ScoringParams) -> Vec<Option<(f64, f64)>> {
     let baseline = seasonal_baseline(values, p);
     let residuals: Vec<Option<f64>> = values
         .iter()
@@ -70,7 +85,7 @@ pub fn seasonal(values: &[Option<f64>], p: &ScoringParams) -> Vec<Option<DayScor
         .collect();
     (0..values.len())
         .map(|t| {
-            let (actual, expected) = (values[t]?, baseline[t]?);
+            let expected = baseline[t]?;
             let recent: Vec<f64> = residuals[t.saturating_sub(p.window)..t]
                 .iter()
                 .flatten()
@@ -82,11 +97,7 @@ pub fn seasonal(values: &[Option<f64>], p: &ScoringParams) -> Vec<Option<DayScor
                 let history: Vec<f64> = values[..t].iter().flatten().copied().collect();
                 robust_scale(&history).unwrap_or(0.0)
             };
-            let scale = scale.max(scale_floor(expected));
-            Some(DayScore {
-                expected,
-                score: (actual - expected) / scale,
-            })
+            Some((expected, scale.max(scale_floor(expected))))
         })
         .collect()
 }

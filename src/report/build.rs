@@ -137,6 +137,7 @@ pub fn build(
         .collect();
     data_quality.extend(anomaly_notes);
     let manifest = manifest(load, &inspection, config_text)?;
+    let charts = charts(&rows, &daily_totals, monday, first_day, &anomalies);
     Ok(ReportModel {
         week: cube::iso_week_label(monday.0),
         week_start: monday.to_string(),
@@ -163,7 +164,86 @@ pub fn build(
         commitments,
         data_quality,
         manifest,
+        charts,
     })
+}
+
+/// The daily series with its seasonal band and anomalous days, and weekly cost of the top
+/// services.
+fn charts(
+    rows: &[Row],
+    daily: &BTreeMap<i64, f64>,
+    monday: Day,
+    first_day: i64,
+    anomalies: &[anomaly::Anomaly],
+) -> Charts {
+    let sunday = monday.0 + 6;
+    let values: Vec<Option<f64>> = (first_day..=sunday)
+        .map(|d| daily.get(&d).copied())
+        .collect();
+    let expectation =
+        anomaly::detectors::seasonal_expectation(&values, &anomaly::ScoringParams::default());
+    let marked = |day: &str| {
+        anomalies.iter().any(|a| match a.kind {
+            anomaly::Kind::LevelShift => a.first_day == day,
+            _ => a.first_day.as_str() <= day && day <= a.last_day.as_str(),
+        })
+    };
+    let daily_points = (monday.0 - 28..=sunday)
+        .filter(|d| *d >= first_day)
+        .map(|d| {
+            let label = Day(d).to_string();
+            let band =
+                expectation[(d - first_day) as usize].map(|(e, s)| (e - 3.0 * s, e + 3.0 * s));
+            ChartDay {
+                anomalous: marked(&label),
+                day: label,
+                cost: daily.get(&d).copied().unwrap_or(0.0),
+                band,
+            }
+        })
+        .collect();
+    let week_starts: Vec<i64> = (0..6)
+        .rev()
+        .map(|k| monday.0 - 7 * k)
+        .filter(|w| w + 6 >= first_day)
+        .collect();
+    let mut by_service: BTreeMap<&str, Vec<CompensatedSum>> = BTreeMap::new();
+    for r in rows {
+        if let Some(w) = week_starts
+            .iter()
+            .position(|w| (*w..=w + 6).contains(&r.day))
+        {
+            by_service
+                .entry(r.keys[SERVICE].as_str())
+                .or_insert_with(|| vec![CompensatedSum::default(); week_starts.len()])[w] += r.cost;
+        }
+    }
+    let mut ranked: Vec<(String, Vec<f64>)> = by_service
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.iter().map(CompensatedSum::value).collect()))
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.1.iter()
+            .sum::<f64>()
+            .total_cmp(&a.1.iter().sum::<f64>())
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    if ranked.len() > 6 {
+        let rest = ranked.split_off(5);
+        let other = (0..week_starts.len())
+            .map(|w| rest.iter().map(|(_, v)| v[w]).sum())
+            .collect();
+        ranked.push((format!("Other ({} services)", rest.len()), other));
+    }
+    Charts {
+        daily: daily_points,
+        weeks: week_starts
+            .iter()
+            .map(|w| cube::iso_week_label(*w))
+            .collect(),
+        services: ranked,
+    }
 }
 
 fn read_rows(load: &Load, metric: Metric) -> Result<Vec<Row>> {

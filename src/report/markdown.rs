@@ -104,6 +104,12 @@ fn summary(out: &mut String, m: &ReportModel) {
         money(f.month_end_high)
     );
     let _ = writeln!(out, "Forecast method: {}.\n", f.method);
+    let _ = writeln!(
+        out,
+        "![Daily cost with the seasonal baseline band; anomalous days in red]({})\n\n![Weekly cost by service]({})\n",
+        super::chart_name(&m.week, "daily"),
+        super::chart_name(&m.week, "services")
+    );
     let values: Vec<f64> = m.daily.iter().map(|d| d.cost).collect();
     let _ = writeln!(
         out,

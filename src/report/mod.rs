@@ -6,6 +6,7 @@ pub mod build;
 pub mod config;
 pub mod markdown;
 pub mod model;
+pub mod svg;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,49 @@ pub struct Outcome {
     pub anomalies: usize,
 }
 
+/// Chart file name next to the report: `curlens-2025-W41-daily.svg`.
+pub fn chart_name(week: &str, chart: &str) -> String {
+    format!("curlens-{week}-{chart}.svg")
+}
+
+fn charts(model: &ReportModel, stem: &Path) -> Vec<(PathBuf, String)> {
+    let dir = stem.parent().unwrap_or(Path::new("."));
+    let c = &model.charts;
+    let points: Vec<svg::DailyPoint> = c
+        .daily
+        .iter()
+        .map(|d| svg::DailyPoint {
+            day: d.day.clone(),
+            cost: d.cost,
+            band: d.band,
+            anomalous: d.anomalous,
+        })
+        .collect();
+    vec![
+        (
+            dir.join(chart_name(&model.week, "daily")),
+            svg::daily_chart(
+                &format!(
+                    "Daily {} cost ({}), seasonal band, anomalies in red",
+                    model.metric, model.currency
+                ),
+                &points,
+            ),
+        ),
+        (
+            dir.join(chart_name(&model.week, "services")),
+            svg::weekly_stacked(
+                &format!(
+                    "Weekly {} cost by service ({})",
+                    model.metric, model.currency
+                ),
+                &c.weeks,
+                &c.services,
+            ),
+        ),
+    ]
+}
+
 /// Builds the report and writes it into `out_dir`.
 pub fn run(
     load: &Load,
@@ -47,6 +91,10 @@ pub fn run(
     let stem = out_dir.join(format!("curlens-{}", model.week));
     let mut written = Vec::new();
     if formats.markdown {
+        for (path, svg) in charts(&model, &stem) {
+            crate::atomic::write_bytes(&path, svg.as_bytes())?;
+            written.push(path);
+        }
         let path = stem.with_extension("md");
         crate::atomic::write_bytes(&path, markdown::render(&model).as_bytes())?;
         written.push(path);

@@ -27,6 +27,25 @@ pub struct ReportModel {
     pub commitments: Commitments,
     pub data_quality: Vec<String>,
     pub manifest: Manifest,
+    pub charts: Charts,
+}
+
+/// What the SVG charts show.
+#[derive(Clone, Debug, Serialize)]
+pub struct Charts {
+    /// The five weeks up to the report's, with the seasonal band (expected ± 3 robust σ).
+    pub daily: Vec<ChartDay>,
+    pub weeks: Vec<String>,
+    /// Top services over `weeks` and `Other`: cost per week.
+    pub services: Vec<(String, Vec<f64>)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ChartDay {
+    pub day: String,
+    pub cost: f64,
+    pub band: Option<(f64, f64)>,
+    pub anomalous: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -169,25 +169,48 @@ fn savings_on_one_resource_combine_and_never_exceed_its_cost() {
 #[test]
 fn real_workshop_gp2_volumes() {
     use polars::prelude::*;
-    let Some(real) = crate::conformance::real_data() else { return };
-    let load = load(&[real.join("aws-wa-labs/workshop-cur-parquet/Oct2018-WorkshopCUR-00001.snappy.parquet")]);
+    let Some(real) = crate::conformance::real_data() else {
+        return;
+    };
+    let load = load(&[
+        real.join("aws-wa-labs/workshop-cur-parquet/Oct2018-WorkshopCUR-00001.snappy.parquet")
+    ]);
     let expected = curlens::ingest::collect(
         load.frame
             .clone()
-            .filter(col("usage_type").str().contains_literal(lit("VolumeUsage.gp2")).fill_null(lit(false)))
+            .filter(
+                col("usage_type")
+                    .str()
+                    .contains_literal(lit("VolumeUsage.gp2"))
+                    .fill_null(lit(false)),
+            )
             .group_by([col("resource_id")])
             .agg([col("unblended_cost").sum()]),
         &load,
     )
     .unwrap();
-    let ids = expected.column("resource_id").unwrap().str().unwrap().clone();
-    let costs = expected.column("unblended_cost").unwrap().f64().unwrap().clone();
+    let ids = expected
+        .column("resource_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
+    let costs = expected
+        .column("unblended_cost")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .clone();
     let found = rules::evaluate(&load, &Constants::default()).unwrap();
     let gp2: BTreeMap<&str, f64> = found
         .proposals
         .iter()
         .filter(|p| p.rule == "ebs-gp2-to-gp3")
-        .flat_map(|p| p.resources.iter().map(|r| (r.resource_id.as_str(), r.period_cost)))
+        .flat_map(|p| {
+            p.resources
+                .iter()
+                .map(|r| (r.resource_id.as_str(), r.period_cost))
+        })
         .collect();
     assert!(ids.len() > 10, "{} gp2 volumes", ids.len());
     assert_eq!(gp2.len(), ids.len());

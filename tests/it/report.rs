@@ -36,9 +36,14 @@ fn golden_report_with_one_and_all_threads() {
             "{}",
             String::from_utf8_lossy(&run.stderr)
         );
-        for ext in ["md", "json"] {
-            let got = std::fs::read_to_string(out.join(format!("{WEEK}.{ext}"))).unwrap();
-            let golden = root().join("reports").join(format!("{WEEK}.{ext}"));
+        for name in [
+            format!("{WEEK}.md"),
+            format!("{WEEK}.json"),
+            format!("{WEEK}-daily.svg"),
+            format!("{WEEK}-services.svg"),
+        ] {
+            let got = std::fs::read_to_string(out.join(&name)).unwrap();
+            let golden = root().join("reports").join(&name);
             if std::env::var_os("BLESS").is_some() {
                 std::fs::write(&golden, &got).unwrap();
                 continue;
@@ -51,7 +56,7 @@ fn golden_report_with_one_and_all_threads() {
                     .position(|(a, b)| a != b)
                     .unwrap_or(0);
                 panic!(
-                    "{WEEK}.{ext} differs from reports/ with {threads} thread(s) at line {}:\n~~~ got\n{}\n~~~ expected\n{}\n~~~\nrun with BLESS=1 to accept",
+                    "{name} differs from reports/ with {threads} thread(s) at line {}:\n~~~ got\n{}\n~~~ expected\n{}\n~~~\nrun with BLESS=1 to accept",
                     line + 1,
                     got.lines().nth(line).unwrap_or(""),
                     want.lines().nth(line).unwrap_or("")
