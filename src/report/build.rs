@@ -669,9 +669,15 @@ fn anomalies(
             s.series, s.reason
         ));
     }
+    // Resources that started or stopped are news in the week they did.
+    let started_in_week = |a: &anomaly::Anomaly| a.first_day >= monday.to_string() && in_week(a);
     Ok((
         found.anomalies.into_iter().filter(in_week).collect(),
-        found.lifecycle.into_iter().filter(in_week).collect(),
+        found
+            .lifecycle
+            .into_iter()
+            .filter(started_in_week)
+            .collect(),
         notes,
     ))
 }

@@ -203,3 +203,64 @@ fn hostile_tag_values_cannot_break_tables() {
         }
     }
 }
+
+/// An anomaly injected into the reported week is in the report, with the truth's figures.
+#[test]
+fn injected_anomaly_of_the_week_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    curlens::synth::generate(&curlens::synth::SynthOptions {
+        out: data.clone(),
+        start: (2025, 8, 4),
+        days: 56,
+        accounts: 6,
+        seed: 1001,
+        format: curlens::synth::SynthFormat::Cur2,
+        anomalies: true,
+        waste: true,
+        force: false,
+        target_rows: None,
+    })
+    .unwrap();
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("truth.json")).unwrap()).unwrap();
+    let spike = &truth["anomalies"][0];
+    assert_eq!(spike["scope"]["level"], "account");
+    assert_eq!(
+        (spike["first_day"].as_str(), spike["last_day"].as_str()),
+        (Some("2025-09-20"), Some("2025-09-21"))
+    );
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_curlens"))
+        .args([
+            "report", "--quiet", "--week", "2025-W38", "--format", "json", "--out",
+        ])
+        .arg(&out)
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("curlens-2025-W38.json")).unwrap()).unwrap();
+    let account = format!("account={}", spike["scope"]["key"].as_str().unwrap());
+    let found = model["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["series"].as_str().unwrap().starts_with(&account))
+        .unwrap_or_else(|| panic!("no anomaly on {account}: {}", model["anomalies"]));
+    assert_eq!(found["first_day"], "2025-09-20");
+    assert_eq!(found["last_day"], "2025-09-21");
+    let (impact, extra) = (
+        found["impact"].as_f64().unwrap(),
+        spike["extra_cost"].as_f64().unwrap(),
+    );
+    assert!(
+        (impact - extra).abs() <= 0.1 * extra,
+        "impact {impact} vs injected {extra}"
+    );
+}
