@@ -166,7 +166,13 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<ExitCode> {
         started,
     );
     let stage = std::time::Instant::now();
-    let outcome = report::run(&load, &config, week, &args.out, formats)?;
+    let quiet = args.quiet;
+    let stage_log = move |name: &str, seconds: f64| {
+        if !quiet {
+            eprintln!("curlens: {name} ({seconds:.2} s)");
+        }
+    };
+    let outcome = report::run(&load, &config, week, &args.out, formats, &stage_log)?;
     log(
         &format!("built the report for {}", outcome.model.week),
         stage,

@@ -70,15 +70,27 @@ fn report_dimensions() -> Vec<Dimension> {
     ]
 }
 
-/// Builds the model. `files_as_given` are the input paths as the user wrote them.
+/// Receives the name and duration (seconds) of each finished stage, for log lines.
+pub type StageLog<'a> = &'a dyn Fn(&str, f64);
+
+/// Runs `stage`, then reports its duration to `log`.
+fn timed<T>(log: StageLog, name: &str, stage: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    let out = stage()?;
+    log(name, started.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+/// Builds the model; `log` hears about each stage as it ends.
 pub fn build(
     load: &Load,
     config: &Config,
     week: WeekChoice,
     config_text: &str,
+    log: StageLog,
 ) -> Result<ReportModel> {
     let metric = Metric::parse(&config.metric)?;
-    let rows = read_rows(load, metric)?;
+    let rows = timed(log, "daily cube", || read_rows(load, metric))?;
     let (first_day, last_day) = day_range(&rows)?;
     let currency = read_currency(load)?;
     let monday = choose_week(week, last_day)?;
@@ -86,7 +98,9 @@ pub fn build(
     let daily_totals = daily_totals(&rows);
     let summary = summary(&daily_totals, monday, last_day);
     let budgets = if config.sections.budgets {
-        budgets(load, config, metric, monday, &summary)?
+        timed(log, "budgets", || {
+            budgets(load, config, metric, monday, &summary)
+        })?
     } else {
         Vec::new()
     };
@@ -113,23 +127,27 @@ pub fn build(
         Vec::new()
     };
     let allocation = if config.sections.allocation {
-        allocation(load, config, metric, monday)?
+        timed(log, "cost allocation", || {
+            allocation(load, config, metric, monday)
+        })?
     } else {
         Vec::new()
     };
     let (anomalies, lifecycle, anomaly_notes) = if config.sections.anomalies {
-        anomalies(load, config, metric, monday)?
+        timed(log, "anomaly detection", || {
+            anomalies(load, config, metric, monday)
+        })?
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
     let first_seen = first_seen(&rows, monday, first_day);
     let proposals = if config.sections.proposals {
-        proposals(load, config)?
+        timed(log, "optimization rules", || proposals(load, config))?
     } else {
         empty_proposals()
     };
-    let commitments = commitments(load, monday)?;
-    let inspection = crate::inspect::inspect(load)?;
+    let commitments = timed(log, "commitments", || commitments(load, monday))?;
+    let inspection = timed(log, "data quality", || crate::inspect::inspect(load))?;
     let mut data_quality: Vec<String> = inspection
         .warnings
         .iter()

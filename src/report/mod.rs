@@ -84,10 +84,11 @@ pub fn run(
     week: WeekChoice,
     out_dir: &Path,
     formats: Formats,
+    log: build::StageLog,
 ) -> Result<Outcome> {
     let config_text =
         toml::to_string(config).map_err(|e| Error::Internal(format!("config: {e}")))?;
-    let model = build::build(load, config, week, &config_text)?;
+    let model = build::build(load, config, week, &config_text, log)?;
     let stem = out_dir.join(format!("curlens-{}", model.week));
     let mut written = Vec::new();
     if formats.markdown {
