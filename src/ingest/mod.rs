@@ -74,7 +74,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Load> {
         }
         files.push(plan);
     }
-    let deduplicate = options.deduplicate && keyed.len() > 1;
+    let deduplicate = options.deduplicate && deliveries_may_overlap(&files);
     let all_rows = concat_all(keyed.iter().chain(&unkeyed).cloned().collect())?;
     let frame = if deduplicate {
         let keyed = concat_all(keyed)?;
@@ -89,6 +89,35 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Load> {
         all_rows,
         frame,
         deduplicated: deduplicate,
+    })
+}
+
+/// Whether two of the keyed files can hold the same line item. Parquet files in one folder
+/// are the parts of one delivery (AWS writes a delivery's parts side by side) and never
+/// repeat each other; every text file is its own delivery (extracts overlap). Deliveries
+/// whose paths name different billing periods (`BILLING_PERIOD=`, `year=/month=`) cannot
+/// overlap. De-duplication holds every key in memory, so it runs only when needed.
+fn deliveries_may_overlap(files: &[FilePlan]) -> bool {
+    let mut deliveries: Vec<(String, Option<(i32, u32)>)> = Vec::new();
+    for f in files.iter().filter(|f| f.keyed) {
+        let id = match f.container {
+            Container::Parquet => f
+                .input
+                .path
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            _ => f.input.path.display().to_string(),
+        };
+        let period = f.input.partition_billing_period();
+        if !deliveries.iter().any(|(d, _)| *d == id) {
+            deliveries.push((id, period));
+        }
+    }
+    deliveries.iter().enumerate().any(|(i, (_, a))| {
+        deliveries[i + 1..]
+            .iter()
+            .any(|(_, b)| !matches!((a, b), (Some(x), Some(y)) if x != y))
     })
 }
 

@@ -76,6 +76,8 @@ fn truth(dir: &Path) -> serde_json::Value {
 /// Checks totals by day, service, account and line item type against truth.json.
 fn check_against_truth(dir: &Path, format: SourceFormat) {
     let load = load(&[dir.to_path_buf()]);
+    // One delivery per billing period: nothing can repeat, so nothing is de-duplicated.
+    assert!(!load.deduplicated || format != SourceFormat::Cur2);
     assert!(
         load.files.iter().all(|f| f.format == format),
         "{:?}",
