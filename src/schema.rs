@@ -245,8 +245,8 @@ pub const COLUMNS: &[CanonicalColumn] = &[
         C(&["line_item_product_code"]),
         C(&["lineItem/ProductCode"]),
         C(&["line_item_product_code"]),
-        Absent,
-        "Product code of the line item (`AmazonEC2`); data transfer keeps the originating product"
+        C(&["ServiceName"]),
+        "Product code of the line item (`AmazonEC2`); data transfer keeps the originating product; FOCUS: ServiceName"
     ),
     col!(
         "service_code",

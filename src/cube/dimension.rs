@@ -154,7 +154,9 @@ impl Dimension {
             Dimension::PayerAccount => text("payer_account_id"),
             Dimension::Account => text("usage_account_id"),
             Dimension::AccountName => text("usage_account_name"),
-            Dimension::Service => coalesce(&[col("product_code"), col("service_name")]),
+            // FOCUS maps ServiceName onto product_code, so one column serves every format
+            // and the product MAP of CUR 2.0 is not read for it.
+            Dimension::Service => col("product_code"),
             Dimension::ServiceName => coalesce(&[col("service_name"), col("product_code")]),
             Dimension::Category => category_expr(),
             Dimension::Region => text("region"),
@@ -298,7 +300,7 @@ fn category_expr() -> Expr {
         .then(lit("EC2-Instances"))
         .when(is_ec2)
         .then(lit("EC2-Other"))
-        .otherwise(coalesce(&[named, col("service_name")]))
+        .otherwise(named)
 }
 
 fn service_display_names(c: &Column) -> PolarsResult<Column> {
@@ -329,9 +331,8 @@ fn category_sql() -> String {
         .map(|(k, v)| format!(" WHEN {code} = {} THEN {}", sql_string(k), sql_string(v)))
         .collect();
     format!(
-        "CASE WHEN {code} = 'AmazonEC2' AND ({}) THEN 'EC2-Instances' WHEN {code} = 'AmazonEC2' THEN 'EC2-Other'{names} ELSE COALESCE(NULLIF({code}, ''), {}) END",
-        hours.join(" OR "),
-        cur2_sql("service_name")
+        "CASE WHEN {code} = 'AmazonEC2' AND ({}) THEN 'EC2-Instances' WHEN {code} = 'AmazonEC2' THEN 'EC2-Other'{names} ELSE NULLIF({code}, '') END",
+        hours.join(" OR ")
     )
 }
 
