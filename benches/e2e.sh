@@ -67,7 +67,10 @@ PY
   measure "polars python streaming (day x service x tag Project via list.eval)" python3 - "$data" <<'PY'
 import sys, polars as pl
 lf = pl.scan_parquet(f"{sys.argv[1]}/**/*.parquet")
-tag = (pl.col("resource_tags").list.eval(pl.element().filter(pl.element().struct.field("key") == "user_Project")
+tags = pl.col("resource_tags")
+if lf.collect_schema()["resource_tags"] != pl.List:
+    tags = tags.cast(pl.List(pl.Struct({"key": pl.String, "value": pl.String})))
+tag = (tags.list.eval(pl.element().filter(pl.element().struct.field("key") == "user_Project")
        .struct.field("value")).list.first().fill_null("(untagged)"))
 (lf.group_by(pl.col("line_item_usage_start_date").dt.truncate("1d"), "line_item_product_code", tag.alias("project"))
    .agg(pl.col("line_item_unblended_cost").sum()).sort(pl.all()).collect(engine="streaming"))
