@@ -156,7 +156,12 @@ fn run(dir: &Path, options: &Options) -> Result<Detection> {
 fn score_seed(score: &mut Score, truth: &Truth, found: &Detection, setup: &Setup) {
     let required = |t: &&TruthAnomaly| t.extra_cost.abs() >= setup.min_impact;
     for t in truth.anomalies.iter().filter(required) {
-        let hit = found.anomalies.iter().find(|d| matches(t, d));
+        // Of the detections that match, the one that starts closest to the injected start.
+        let hit = found
+            .anomalies
+            .iter()
+            .filter(|d| matches(t, d))
+            .min_by_key(|d| day_diff(&d.first_day, &t.first_day).abs());
         if let Some(d) = hit {
             record_hit(score, t, d);
         }
