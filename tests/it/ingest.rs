@@ -96,14 +96,7 @@ fn focus_csv_with_null_literals_and_json_tags() {
     let env = map_lookup(df.column("tags").unwrap(), "environment").unwrap();
     let env: Vec<Option<&str>> = env.str().unwrap().iter().collect();
     assert_eq!(env, [Some("dev"), None, Some("prod"), None]);
-    let effective: f64 = df
-        .column("effective_cost")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .flatten()
-        .sum();
+    let effective = column_sum(&df, "effective_cost");
     assert_close(effective, 3.25, "EffectiveCost");
     assert!(!load.files[0].keyed);
 }

@@ -168,26 +168,18 @@ fn hostile_tag_values_cannot_break_tables() {
     }
     std::fs::write(&csv, text).unwrap();
     let out = dir.path().join("out");
-    let run = Command::new(env!("CARGO_BIN_EXE_curlens"))
-        .args(["report", "--quiet", "--format", "md", "--out"])
-        .arg(&out)
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    crate::util::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_curlens"))
+            .args(["report", "--quiet", "--format", "md", "--out"])
+            .arg(&out)
+            .arg(&csv),
     );
-    let md = std::fs::read_to_string(
-        std::fs::read_dir(&out)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path(),
-    )
-    .unwrap();
+    let report = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .expect("a Markdown report");
+    let md = std::fs::read_to_string(report).unwrap();
     assert!(!md.contains("<script>"));
     // Every table row has as many unescaped cell separators as its header.
     let mut expected = None;
@@ -231,18 +223,13 @@ fn injected_anomaly_of_the_week_is_reported() {
         (Some("2025-09-20"), Some("2025-09-21"))
     );
     let out = dir.path().join("out");
-    let run = Command::new(env!("CARGO_BIN_EXE_curlens"))
-        .args([
-            "report", "--quiet", "--week", "2025-W38", "--format", "json", "--out",
-        ])
-        .arg(&out)
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    crate::util::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_curlens"))
+            .args([
+                "report", "--quiet", "--week", "2025-W38", "--format", "json", "--out",
+            ])
+            .arg(&out)
+            .arg(&data),
     );
     let model: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("curlens-2025-W38.json")).unwrap()).unwrap();

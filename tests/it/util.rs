@@ -22,18 +22,32 @@ pub fn columns(load: &Load, names: &[&str]) -> DataFrame {
     ingest::collect(load.frame.clone().select(exprs), load).expect("collects")
 }
 
-/// Sum of unblended cost and row count of the de-duplicated frame.
-pub fn unblended_total(load: &Load) -> (f64, usize) {
-    let df = columns(load, &["unblended_cost"]);
-    let total: f64 = df
-        .column("unblended_cost")
+/// Sum of a float column, nulls skipped.
+pub fn column_sum(df: &DataFrame, name: &str) -> f64 {
+    df.column(name)
         .unwrap()
         .f64()
         .unwrap()
         .iter()
         .flatten()
-        .sum();
-    (total, df.height())
+        .sum()
+}
+
+/// Sum of unblended cost and row count of the de-duplicated frame.
+pub fn unblended_total(load: &Load) -> (f64, usize) {
+    let df = columns(load, &["unblended_cost"]);
+    (column_sum(&df, "unblended_cost"), df.height())
+}
+
+/// Runs the binary and asserts it succeeded, showing its stderr if not.
+pub fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 pub fn assert_close(got: f64, expected: f64, what: &str) {
