@@ -165,6 +165,7 @@ pub trait Rule: Sync {
 pub fn all_rules() -> Vec<Box<dyn Rule>> {
     vec![
         Box::new(network::IdleElasticIp),
+        Box::new(network::IdlePublicIpv4),
         Box::new(network::IdleNatGateway),
         Box::new(network::IdleLoadBalancer),
         Box::new(ebs::Gp2ToGp3),
