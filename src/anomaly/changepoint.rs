@@ -7,17 +7,11 @@
 //! significant, is not the continuation of the trend before it, and is still there in the
 //! last week of the data.
 
-use super::detectors::ScoringParams;
-use super::events::{Event, Kind, Thresholds};
+use super::events::{Event, Thresholds};
 use super::stats::{mean, welch_t_test};
 
 /// The strongest level shift of a series, if any passes.
-pub fn scan(
-    values: &[Option<f64>],
-    thresholds: &Thresholds,
-    p_max: f64,
-    _params: &ScoringParams,
-) -> Option<Event> {
+pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Option<Event> {
     let n = values.len();
     if n < 21 {
         return None;
@@ -51,17 +45,7 @@ pub fn scan(
         .collect();
     let step = mean(&after)? - mean(&before)?;
     let persists = mean(&last_week).is_some_and(|m| m * step > 0.0 && m.abs() >= 0.5 * step.abs());
-    let event = Event {
-        first: s,
-        last: n - 1,
-        kind: Kind::LevelShift,
-        expected,
-        actual,
-        score: t,
-        level_before: mean(&before),
-        level_after: mean(&after),
-        p_value: Some(p),
-    };
+    let event = Event::level_shift(s, n - 1, (expected, actual), (t, p), &before, &after);
     let pct_ok = event
         .impact_pct()
         .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
@@ -135,7 +119,7 @@ mod tests {
             min_impact: 50.0,
             ..Thresholds::default()
         };
-        let e = scan(&v, &t, 1e-3, &ScoringParams::default()).expect("found");
+        let e = scan(&v, &t, 1e-3).expect("found");
         assert!((32..=34).contains(&e.first), "{e:?}");
         assert!((e.impact() - 10.0 * 30.0).abs() < 15.0, "{e:?}");
     }
@@ -145,12 +129,12 @@ mod tests {
         let t = Thresholds::default();
         let mut spike = weekly(9, 100.0, 40.0);
         spike[40] = Some(400.0);
-        assert!(scan(&spike, &t, 1e-3, &ScoringParams::default()).is_none());
+        assert!(scan(&spike, &t, 1e-3).is_none());
         let trend: Vec<Option<f64>> = weekly(9, 100.0, 40.0)
             .into_iter()
             .enumerate()
             .map(|(d, x)| x.map(|x| x + 0.5 * d as f64))
             .collect();
-        assert!(scan(&trend, &t, 1e-3, &ScoringParams::default()).is_none());
+        assert!(scan(&trend, &t, 1e-3).is_none());
     }
 }

@@ -70,6 +70,29 @@ pub struct Event {
 }
 
 impl Event {
+    /// A level shift from `first` to the end of the series (`last`), with the levels and
+    /// the test statistic of the two windows around it.
+    pub fn level_shift(
+        first: usize,
+        last: usize,
+        (expected, actual): (f64, f64),
+        (t, p): (f64, f64),
+        before: &[f64],
+        after: &[f64],
+    ) -> Event {
+        Event {
+            first,
+            last,
+            kind: Kind::LevelShift,
+            expected,
+            actual,
+            score: t,
+            level_before: mean(before),
+            level_after: mean(after),
+            p_value: Some(p),
+        }
+    }
+
     pub fn impact(&self) -> f64 {
         self.actual - self.expected
     }
@@ -193,17 +216,14 @@ fn level_shift(
             actual += v;
         }
     }
-    Some(Event {
-        first: split,
-        last: values.len() - 1,
-        kind: Kind::LevelShift,
-        expected,
-        actual,
-        score: t,
-        level_before: mean(&pre),
-        level_after: mean(&post),
-        p_value: Some(p),
-    })
+    Some(Event::level_shift(
+        split,
+        values.len() - 1,
+        (expected, actual),
+        (t, p),
+        &pre,
+        &post,
+    ))
 }
 
 /// The split within two days of `start` with the largest |t|.

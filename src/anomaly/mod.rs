@@ -226,7 +226,7 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
     let list: Vec<(SeriesKey, Vec<Option<f64>>)> = all_series.into_iter().collect();
     let results: Vec<SeriesResult> = list
         .par_iter()
-        .map(|(key, values)| score_series(key, values, options))
+        .map(|(_, values)| score_series(values, options))
         .collect();
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut found = Vec::new();
@@ -292,7 +292,7 @@ enum SeriesResult {
     },
 }
 
-fn score_series(key: &SeriesKey, values: &[Option<f64>], options: &Options) -> SeriesResult {
+fn score_series(values: &[Option<f64>], options: &Options) -> SeriesResult {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     if present.iter().any(|v| v.is_nan()) {
         return SeriesResult::Skipped("contains NaN".into());
@@ -315,11 +315,10 @@ fn score_series(key: &SeriesKey, values: &[Option<f64>], options: &Options) -> S
         Method::Seasonal | Method::LevelShift => detectors::seasonal(values, &options.params),
     };
     let days = scores.iter().flatten().count();
-    let _ = key;
     let mut events = events::find_events(values, &scores, &options.thresholds, &options.params);
     if options.method != Method::Zscore
         && !events.iter().any(|e| e.kind == Kind::LevelShift)
-        && let Some(shift) = changepoint::scan(values, &options.thresholds, 1e-3, &options.params)
+        && let Some(shift) = changepoint::scan(values, &options.thresholds, 1e-3)
     {
         // The first days of a step are not separate spikes.
         let up = shift.impact() > 0.0;

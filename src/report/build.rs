@@ -96,7 +96,7 @@ pub fn build(
     let monday = choose_week(week, last_day)?;
     let sunday = Day(monday.0 + 6);
     let daily_totals = daily_totals(&rows);
-    let summary = summary(&daily_totals, monday, last_day);
+    let summary = summary(&daily_totals, monday);
     let budgets = if config.sections.budgets {
         timed(log, "budgets", || {
             budgets(load, config, metric, monday, &summary)
@@ -364,7 +364,7 @@ fn pct(now: f64, before: f64) -> Option<f64> {
     (before.abs() > 1e-9).then(|| 100.0 * (now - before) / before.abs())
 }
 
-fn summary(daily: &BTreeMap<i64, f64>, monday: Day, last_day: i64) -> Summary {
+fn summary(daily: &BTreeMap<i64, f64>, monday: Day) -> Summary {
     let sunday = monday.0 + 6;
     let week_total = sum_days(daily, monday.0, sunday);
     let previous_week = sum_days(daily, monday.0 - 7, sunday - 7);
@@ -380,7 +380,6 @@ fn summary(daily: &BTreeMap<i64, f64>, monday: Day, last_day: i64) -> Summary {
     };
     let month_to_date = sum_days(daily, month_start, sunday);
     let forecast = forecast(daily, sunday, next_month - 1, month_to_date);
-    let _ = last_day;
     Summary {
         week_total,
         previous_week,
@@ -456,7 +455,7 @@ fn budgets(
             };
             let c = cube::aggregate(load, &spec)?;
             let daily = single_series(&c, metric)?;
-            let s = self::summary(&daily, monday, sunday);
+            let s = self::summary(&daily, monday);
             (s.month_to_date, s.forecast.remaining_days)
         };
         let forecast = mtd + remaining.iter().sum::<f64>();

@@ -8,15 +8,10 @@ fn curlens() -> Command {
 
 #[test]
 fn inspect_prints_json_for_scripts() {
-    let out = curlens()
-        .args(["inspect", "--format", "json"])
-        .arg(fixture("legacy_slash_headers.csv"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::util::run_ok(
+        curlens()
+            .args(["inspect", "--format", "json"])
+            .arg(fixture("legacy_slash_headers.csv")),
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["total"]["rows"], 8);

@@ -217,16 +217,11 @@ fn saved_cube_reads_back_to_the_same_breakdown() {
 }
 
 fn breakdown_csv(threads: &str, paths: &[PathBuf], extra: &[&str]) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_curlens"))
-        .args(["--threads", threads, "breakdown", "--format", "csv"])
-        .args(extra)
-        .args(paths)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::util::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_curlens"))
+            .args(["--threads", threads, "breakdown", "--format", "csv"])
+            .args(extra)
+            .args(paths),
     );
     out.stdout
 }
