@@ -16,16 +16,14 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Opti
     if n < 21 {
         return None;
     }
-    let mut best: Option<(usize, f64, f64)> = None;
-    for s in 14..=n - 7 {
-        let Some((t, p)) = split_test(values, s) else {
-            continue;
-        };
-        if p < p_max && best.is_none_or(|(_, bt, _)| t.abs() > bt.abs()) {
-            best = Some((s, t, p));
-        }
-    }
-    let (s, t, p) = best?;
+    let best = (14..=n - 7)
+        .filter_map(|s| step_test(values, s, 5))
+        .filter(|test| test.p < p_max)
+        .fold(None::<StepTest>, |best, test| match best {
+            Some(b) if b.t.abs() >= test.t.abs() => Some(b),
+            _ => Some(test),
+        })?;
+    let s = best.split;
     let weekday_means = weekday_means(values, s)?;
     let (mut expected, mut actual) = (0.0, 0.0);
     for (d, v) in values.iter().enumerate().skip(s) {
@@ -34,18 +32,12 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Opti
             actual += v;
         }
     }
-    let before: Vec<f64> = values[s - 14..s].iter().flatten().copied().collect();
-    let after: Vec<f64> = values[s..(s + 14).min(n)]
-        .iter()
-        .flatten()
-        .copied()
-        .collect();
     let last_week: Vec<f64> = (n - 7..n)
         .filter_map(|d| values[d].map(|v| v - weekday_means[d % 7]))
         .collect();
-    let step = mean(&after)? - mean(&before)?;
-    let persists = mean(&last_week).is_some_and(|m| m * step > 0.0 && m.abs() >= 0.5 * step.abs());
-    let event = Event::level_shift(s, n - 1, (expected, actual), (t, p), &before, &after);
+    let persists =
+        mean(&last_week).is_some_and(|m| m * best.step > 0.0 && m.abs() >= 0.5 * best.step.abs());
+    let event = Event::level_shift(s, n - 1, (expected, actual), &best);
     let pct_ok = event
         .impact_pct()
         .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
@@ -60,7 +52,7 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Opti
 fn weekday_means(values: &[Option<f64>], s: usize) -> Option<[f64; 7]> {
     let mut means = [0.0; 7];
     for (w, m) in means.iter_mut().enumerate() {
-        let same: Vec<f64> = (s - 14..s)
+        let same: Vec<f64> = (s.checked_sub(14)?..s)
             .filter(|d| d % 7 == w)
             .filter_map(|d| values[d])
             .collect();
@@ -69,17 +61,40 @@ fn weekday_means(values: &[Option<f64>], s: usize) -> Option<[f64; 7]> {
     Some(means)
 }
 
-/// Welch's test of the deseasonalised two weeks before `s` against up to two weeks after.
-fn split_test(values: &[Option<f64>], s: usize) -> Option<(f64, f64)> {
+/// Welch's test of a step at `split`: the days of the two weeks before it and of up to two
+/// weeks after it, deseasonalised with the weekday means of the two weeks before.
+#[derive(Clone, Copy, Debug)]
+pub struct StepTest {
+    pub split: usize,
+    pub t: f64,
+    pub p: f64,
+    /// Mean daily value of the two weeks before the split.
+    pub level_before: f64,
+    /// Mean deseasonalised change per day after the split.
+    pub step: f64,
+}
+
+/// The step test at `s`; `None` without two weeks before it (ten days present) or
+/// `min_after` days present after it.
+pub fn step_test(values: &[Option<f64>], s: usize, min_after: usize) -> Option<StepTest> {
     let means = weekday_means(values, s)?;
     let residual = |d: usize| values[d].map(|v| v - means[d % 7]);
     let before: Vec<f64> = (s - 14..s).filter_map(residual).collect();
-    let after_len = if values.len() - s >= 14 { 14 } else { 7 };
-    let after: Vec<f64> = (s..s + after_len).filter_map(residual).collect();
-    if before.len() < 10 || after.len() < 5 {
+    let after: Vec<f64> = (s..(s + 14).min(values.len()))
+        .filter_map(residual)
+        .collect();
+    if before.len() < 10 || after.len() < min_after {
         return None;
     }
-    welch_t_test(&before, &after)
+    let (t, p) = welch_t_test(&before, &after)?;
+    let raw_before: Vec<f64> = values[s - 14..s].iter().flatten().copied().collect();
+    Some(StepTest {
+        split: s,
+        t,
+        p,
+        level_before: mean(&raw_before)?,
+        step: mean(&after)? - mean(&before)?,
+    })
 }
 
 /// A steady trend before the split that reaches the level after it is growth, not a step.

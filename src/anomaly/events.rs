@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
+use super::changepoint::{StepTest, step_test};
 use super::detectors::{DayScore, ScoringParams, seasonal_baseline};
-use super::stats::{mean, welch_t_test};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -76,9 +76,7 @@ impl Event {
         first: usize,
         last: usize,
         (expected, actual): (f64, f64),
-        (t, p): (f64, f64),
-        before: &[f64],
-        after: &[f64],
+        test: &StepTest,
     ) -> Event {
         Event {
             first,
@@ -86,10 +84,10 @@ impl Event {
             kind: Kind::LevelShift,
             expected,
             actual,
-            score: t,
-            level_before: mean(before),
-            level_after: mean(after),
-            p_value: Some(p),
+            score: test.t,
+            level_before: Some(test.level_before),
+            level_after: Some(test.level_before + test.step),
+            p_value: Some(test.p),
         }
     }
 
@@ -102,14 +100,26 @@ impl Event {
     }
 }
 
+/// Scores every day of a series (the seasonal or the z-score detector).
+pub type Scorer<'a> = &'a dyn Fn(&[Option<f64>]) -> Vec<Option<DayScore>>;
+
 /// Finds the events of one series.
+///
+/// After a level shift the history before it is moved to the new level and the days after
+/// it are scored again, so that a later step in the same series is found with its own
+/// start instead of being swallowed by the first one; from there on the earlier shift
+/// counts only its own step, so the impacts of consecutive shifts add up.
 pub fn find_events(
     values: &[Option<f64>],
-    scores: &[Option<DayScore>],
+    score: Scorer,
     thresholds: &Thresholds,
     params: &ScoringParams,
 ) -> Vec<Event> {
     let mut events = Vec::new();
+    let mut levelled = values.to_vec();
+    let mut scores = score(&levelled);
+    // The last level shift reported, with its frozen baseline, while it is still open.
+    let mut open_shift: Option<(usize, Vec<Option<f64>>)> = None;
     let mut t = 0;
     while t < scores.len() {
         let Some(sign) = flagged(scores[t], thresholds) else {
@@ -120,15 +130,76 @@ pub fn find_events(
         while end + 1 < scores.len() && flagged(scores[end + 1], thresholds) == Some(sign) {
             end += 1;
         }
-        let event = level_shift(values, t, end, sign, thresholds, params)
-            .unwrap_or_else(|| short_event(values, scores, t, end, sign));
-        let resume = event.last.max(end) + 1;
+        if let Some((shift, frozen)) = level_shift(&levelled, t, end, sign, thresholds, params) {
+            let split = shift.first;
+            move_history_to_new_level(&mut levelled, &shift);
+            scores = score(&levelled);
+            if passes(&shift, thresholds) {
+                if let Some((index, previous)) = open_shift.take() {
+                    close_shift(&mut events[index], values, (&previous, &frozen), split);
+                }
+                open_shift = Some((events.len(), frozen));
+                events.push(shift);
+            }
+            t = split + 1;
+            continue;
+        }
+        let event = short_event(values, &scores, t, end, sign);
         if passes(&event, thresholds) {
             events.push(event);
         }
-        t = resume;
+        t = end + 1;
     }
     events
+}
+
+/// Adds a level shift's step to every day before it, so that the baseline of the days
+/// after it is the new level.
+fn move_history_to_new_level(levelled: &mut [Option<f64>], shift: &Event) {
+    let step = shift.level_after.unwrap_or(0.0) - shift.level_before.unwrap_or(0.0);
+    for v in levelled[..shift.first].iter_mut().flatten() {
+        *v += step;
+    }
+}
+
+/// Hands the days from `next` on to the next level shift: the earlier shift keeps only its
+/// own step there (the next shift's frozen baseline minus its own), so that the impacts of
+/// consecutive shifts add up to the whole excess over the first level.
+fn close_shift(
+    shift: &mut Event,
+    values: &[Option<f64>],
+    (own, next_baseline): (&[Option<f64>], &[Option<f64>]),
+    next: usize,
+) {
+    if next <= shift.first {
+        return;
+    }
+    let (mut expected, mut actual) = window_sums(values, own, shift.first, next - 1);
+    let own_after = &own[next - shift.first..];
+    for ((v, b), n) in values[next..].iter().zip(own_after).zip(next_baseline) {
+        if let (Some(_), Some(b), Some(n)) = (v, b, n) {
+            expected += b;
+            actual += n;
+        }
+    }
+    (shift.expected, shift.actual) = (expected, actual);
+}
+
+/// Expected and actual sums over `first..=last`, `frozen` starting at `first`.
+fn window_sums(
+    values: &[Option<f64>],
+    frozen: &[Option<f64>],
+    first: usize,
+    last: usize,
+) -> (f64, f64) {
+    let (mut expected, mut actual) = (0.0, 0.0);
+    for (v, b) in values[first..=last].iter().zip(frozen) {
+        if let (Some(v), Some(b)) = (v, b) {
+            expected += b;
+            actual += v;
+        }
+    }
+    (expected, actual)
 }
 
 fn flagged(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
@@ -184,68 +255,31 @@ fn level_shift(
     up: bool,
     thresholds: &Thresholds,
     params: &ScoringParams,
-) -> Option<Event> {
+) -> Option<(Event, Vec<Option<f64>>)> {
     let run = last - first + 1;
     let reaches_end = last + 1 == values.len();
     if run < thresholds.level_shift_min_days && !(reaches_end && run >= 3) {
         return None;
     }
-    let split = best_split(values, first)?;
-    let pre: Vec<f64> = values[split.saturating_sub(14)..split]
-        .iter()
-        .flatten()
-        .copied()
-        .collect();
-    let post: Vec<f64> = values[split..(split + 14).min(values.len())]
-        .iter()
-        .flatten()
-        .copied()
-        .collect();
-    if pre.len() < 7 || post.len() < 3 {
+    let test = best_split(values, first)?;
+    if test.p >= thresholds.level_shift_p || (test.t > 0.0) != up {
         return None;
     }
-    let (t, p) = welch_t_test(&pre, &post)?;
-    if p >= thresholds.level_shift_p || (t > 0.0) != up {
-        return None;
-    }
+    let split = test.split;
     let frozen = frozen_baseline(values, split, params);
-    let (mut expected, mut actual) = (0.0, 0.0);
-    for (v, b) in values[split..].iter().zip(&frozen) {
-        if let (Some(v), Some(b)) = (v, b) {
-            expected += b;
-            actual += v;
-        }
-    }
-    Some(Event::level_shift(
-        split,
-        values.len() - 1,
-        (expected, actual),
-        (t, p),
-        &pre,
-        &post,
-    ))
+    let last = values.len() - 1;
+    let sums = window_sums(values, &frozen, split, last);
+    let event = Event::level_shift(split, last, sums, &test);
+    Some((event, frozen))
 }
 
-/// The split within two days of `start` with the largest |t|.
-fn best_split(values: &[Option<f64>], start: usize) -> Option<usize> {
-    let lo = start.saturating_sub(2).max(7);
+/// The split within two days of `start` with the largest |t| (at least three days after it).
+fn best_split(values: &[Option<f64>], start: usize) -> Option<StepTest> {
+    let lo = start.saturating_sub(2).max(14);
     let hi = (start + 2).min(values.len().saturating_sub(3));
     (lo..=hi)
-        .filter_map(|s| {
-            let pre: Vec<f64> = values[s.saturating_sub(14)..s]
-                .iter()
-                .flatten()
-                .copied()
-                .collect();
-            let post: Vec<f64> = values[s..(s + 14).min(values.len())]
-                .iter()
-                .flatten()
-                .copied()
-                .collect();
-            welch_t_test(&pre, &post).map(|(t, _)| (s, t.abs()))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|(s, _)| s)
+        .filter_map(|s| step_test(values, s, 3))
+        .max_by(|a, b| a.t.abs().total_cmp(&b.t.abs()).then(b.split.cmp(&a.split)))
 }
 
 /// Expected values from `split` on, from the same-weekday median of the weeks before it.
@@ -282,7 +316,7 @@ mod tests {
 
     fn detect(values: &[Option<f64>]) -> Vec<Event> {
         let p = ScoringParams::default();
-        find_events(values, &seasonal(values, &p), &Thresholds::default(), &p)
+        find_events(values, &|v| seasonal(v, &p), &Thresholds::default(), &p)
     }
 
     #[test]
@@ -330,6 +364,37 @@ mod tests {
     }
 
     #[test]
+    fn a_second_step_is_found_with_its_own_start() {
+        // +300 a day from day 22, another +300 from day 38: two level shifts whose impacts
+        // add up to the whole excess over the first level.
+        let mut v = weekly(8, 1000.0, 400.0);
+        for (d, x) in v.iter_mut().enumerate() {
+            let step = 300.0 * (f64::from(u8::from(d >= 22)) + f64::from(u8::from(d >= 38)));
+            *x = x.map(|x| x + step);
+        }
+        let e = detect(&v);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e.iter().all(|e| e.kind == Kind::LevelShift), "{e:?}");
+        assert!(
+            (21..=23).contains(&e[0].first),
+            "first start {}",
+            e[0].first
+        );
+        assert!(
+            (37..=39).contains(&e[1].first),
+            "second start {}",
+            e[1].first
+        );
+        assert_eq!((e[0].last, e[1].last), (v.len() - 1, v.len() - 1));
+        let excess = 300.0 * (v.len() - 22) as f64 + 300.0 * (v.len() - 38) as f64;
+        let total = e[0].impact() + e[1].impact();
+        assert!(
+            (total - excess).abs() < 0.05 * excess,
+            "{total} vs {excess}"
+        );
+    }
+
+    #[test]
     fn trend_without_anomaly_is_quiet() {
         let v: Vec<Option<f64>> = weekly(8, 1000.0, 400.0)
             .into_iter()
@@ -368,7 +433,7 @@ mod tests {
         let mut v = weekly(6, 1000.0, 1000.0);
         v[30] = Some(1600.0);
         let p = ScoringParams::default();
-        let e = find_events(&v, &rolling_zscore(&v, &p), &Thresholds::default(), &p);
+        let e = find_events(&v, &|v| rolling_zscore(v, &p), &Thresholds::default(), &p);
         assert_eq!(e.len(), 1, "{e:?}");
     }
 }

@@ -185,6 +185,13 @@ pub struct Detection {
 
 /// Runs detection over a load.
 pub fn detect(load: &Load, options: &Options) -> Result<Detection> {
+    let (table, notes) = fine_table(load, options)?;
+    Ok(detect_in_table(&table, options, notes))
+}
+
+/// The fine daily cube of a load, with a partial trailing day left out, and the notes that
+/// say what was left out and why.
+pub fn fine_table(load: &Load, options: &Options) -> Result<(FineTable, Vec<String>)> {
     let mut spec = CubeSpec::daily(series::fine_dimensions());
     spec.metrics = vec![options.metric];
     spec.filters = options.filters.clone();
@@ -217,7 +224,7 @@ pub fn detect(load: &Load, options: &Options) -> Result<Detection> {
             days.join(", ")
         ));
     }
-    Ok(detect_in_table(&table, options, notes))
+    Ok((table, notes))
 }
 
 /// Detection over an in-memory fine table.
@@ -310,12 +317,13 @@ fn score_series(values: &[Option<f64>], options: &Options) -> SeriesResult {
             options.params.min_history + 1
         ));
     }
-    let scores = match options.method {
-        Method::Zscore => detectors::rolling_zscore(values, &options.params),
-        Method::Seasonal | Method::LevelShift => detectors::seasonal(values, &options.params),
+    let params = options.params;
+    let score = |v: &[Option<f64>]| match options.method {
+        Method::Zscore => detectors::rolling_zscore(v, &params),
+        Method::Seasonal | Method::LevelShift => detectors::seasonal(v, &params),
     };
-    let days = scores.iter().flatten().count();
-    let mut events = events::find_events(values, &scores, &options.thresholds, &options.params);
+    let days = score(values).iter().flatten().count();
+    let mut events = events::find_events(values, &score, &options.thresholds, &params);
     if options.method != Method::Zscore
         && !events.iter().any(|e| e.kind == Kind::LevelShift)
         && let Some(shift) = changepoint::scan(values, &options.thresholds, 1e-3)

@@ -123,10 +123,19 @@ fn scope_stats(m: &Model, scope: &Scope) -> (f64, f64) {
     (e, var.sqrt().max(0.01 * e))
 }
 
+/// Days of history a detector needs before it can score a day; anomalies start after them
+/// when the period is long enough.
+const WARM_UP_DAYS: i64 = 14;
+
 fn window(rng: &mut ChaCha8Rng, p: &Period, len: i64, weekend: bool) -> (i64, i64) {
     let days = i64::from(p.days);
     let len = len.min(days);
-    let starts: Vec<i64> = (p.start_day..=p.end_day() - len)
+    let warm_up = if days >= 2 * WARM_UP_DAYS {
+        WARM_UP_DAYS
+    } else {
+        0
+    };
+    let starts: Vec<i64> = (p.start_day + warm_up..=p.end_day() - len)
         .filter(|&d| !weekend || time::is_weekend(d))
         .collect();
     let first = if starts.is_empty() {
@@ -138,14 +147,16 @@ fn window(rng: &mut ChaCha8Rng, p: &Period, len: i64, weekend: bool) -> (i64, i6
 }
 
 fn busiest_account(m: &Model) -> u16 {
-    let mut best = (1u16, f64::MIN);
-    for a in 1..m.accounts.len() as u16 {
-        let (e, _) = scope_stats(m, &Scope::Account(a));
-        if e > best.1 {
-            best = (a, e);
-        }
-    }
-    best.0
+    account_by_cost(m, 0).unwrap_or(1)
+}
+
+/// The linked account with the `rank`-th largest expected daily cost (0 = busiest).
+fn account_by_cost(m: &Model, rank: usize) -> Option<u16> {
+    let mut accounts: Vec<(u16, f64)> = (1..m.accounts.len() as u16)
+        .map(|a| (a, scope_stats(m, &Scope::Account(a)).0))
+        .collect();
+    accounts.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    accounts.get(rank).map(|a| a.0)
 }
 
 fn variable_resource(rng: &mut ChaCha8Rng, m: &Model) -> Option<u32> {
@@ -198,6 +209,35 @@ pub(crate) fn plan_anomalies(m: &Model) -> Vec<Anomaly> {
     if let Some(r) = variable_resource(&mut rng, m) {
         plans.push((AnomalyKind::Spike, Scope::Resource(r), 3.0, 1, true));
     }
+    // A spread of sizes and shapes on the other accounts and services (sizes in the
+    // generator's analytic sigma, which is far below the day-to-day movement of a whole
+    // account: the quality measurement sizes every anomaly on the data itself).
+    let ranked = |rank: usize| account_by_cost(m, rank).map(Scope::Account);
+    let more = [
+        (AnomalyKind::Drop, ranked(1), 30.0, 2, false),
+        (
+            AnomalyKind::Spike,
+            Some(Scope::Service("AmazonEC2")),
+            25.0,
+            1,
+            true,
+        ),
+        (AnomalyKind::Spike, ranked(2), 60.0, 1, false),
+        (
+            AnomalyKind::LevelShift,
+            Some(Scope::Service("AmazonRDS")),
+            -12.0,
+            0,
+            false,
+        ),
+        (AnomalyKind::Spike, ranked(3), 20.0, 3, false),
+    ];
+    plans.extend(
+        more.into_iter()
+            .filter_map(|(kind, scope, sigmas, len, weekend)| {
+                Some((kind, scope?, sigmas, len, weekend))
+            }),
+    );
     let mut out = Vec::new();
     for (kind, scope, sigmas, len, weekend) in plans.drain(..) {
         let (e, sigma) = scope_stats(m, &scope);
@@ -214,7 +254,7 @@ pub(crate) fn plan_anomalies(m: &Model) -> Vec<Anomaly> {
         let delta = sigmas * sigma / e;
         let factor = match kind {
             AnomalyKind::Drop => (1.0 - delta).max(0.05),
-            _ => 1.0 + delta,
+            _ => (1.0 + delta).max(0.05),
         };
         out.push(Anomaly {
             id: format!("anomaly-{:02}", out.len() + 1),

@@ -293,10 +293,13 @@ fn anomaly_extras_match_the_usage_difference() {
     let mut extra = 0.0;
     for an in anomalies {
         let e = an["extra_cost"].as_f64().expect("extra");
+        let factor = an["factor"].as_f64().expect("factor");
         match an["kind"].as_str() {
-            Some("drop") => assert!(e < 0.0, "{an}"),
-            _ => assert!(e > 0.0, "{an}"),
+            Some("drop") => assert!(factor < 1.0, "{an}"),
+            Some("spike") => assert!(factor > 1.0, "{an}"),
+            _ => {}
         }
+        assert_eq!(e < 0.0, factor < 1.0, "{an}");
         extra += e;
     }
     assert!(anomalies.iter().any(|a| a["weekend"] == Value::Bool(true)));

@@ -220,19 +220,19 @@ fn injected_anomaly_of_the_week_is_reported() {
     assert_eq!(spike["scope"]["level"], "account");
     assert_eq!(
         (spike["first_day"].as_str(), spike["last_day"].as_str()),
-        (Some("2025-09-20"), Some("2025-09-21"))
+        (Some("2025-09-22"), Some("2025-09-23"))
     );
     let out = dir.path().join("out");
     crate::util::run_ok(
         Command::new(env!("CARGO_BIN_EXE_curlens"))
             .args([
-                "report", "--quiet", "--week", "2025-W38", "--format", "json", "--out",
+                "report", "--quiet", "--week", "2025-W39", "--format", "json", "--out",
             ])
             .arg(&out)
             .arg(&data),
     );
     let model: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("curlens-2025-W38.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(out.join("curlens-2025-W39.json")).unwrap()).unwrap();
     let account = format!("account={}", spike["scope"]["key"].as_str().unwrap());
     let found = model["anomalies"]
         .as_array()
@@ -240,8 +240,8 @@ fn injected_anomaly_of_the_week_is_reported() {
         .iter()
         .find(|a| a["series"].as_str().unwrap().starts_with(&account))
         .unwrap_or_else(|| panic!("no anomaly on {account}: {}", model["anomalies"]));
-    assert_eq!(found["first_day"], "2025-09-20");
-    assert_eq!(found["last_day"], "2025-09-21");
+    assert_eq!(found["first_day"], "2025-09-22");
+    assert_eq!(found["last_day"], "2025-09-23");
     let (impact, extra) = (
         found["impact"].as_f64().unwrap(),
         spike["extra_cost"].as_f64().unwrap(),
