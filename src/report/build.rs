@@ -733,13 +733,16 @@ fn first_seen(rows: &[Row], monday: Day, data_first_day: i64) -> Vec<FirstSeen> 
     out
 }
 
+/// Proposals listed in the report, largest expected saving first.
+const REPORT_PROPOSALS: usize = 30;
+
 fn proposals(load: &Load, config: &Config) -> Result<ProposalSummary> {
     let p = crate::rules::evaluate(load, &config.proposals)?;
     Ok(ProposalSummary {
         total_monthly_savings: p.total_monthly_savings,
         period_days: p.period_days,
         count: p.proposals.len(),
-        top: p.proposals.into_iter().take(15).collect(),
+        top: p.proposals.into_iter().take(REPORT_PROPOSALS).collect(),
         not_evaluated: p
             .not_evaluated
             .into_iter()

@@ -100,9 +100,14 @@ impl Rule for Graviton {
                 let size = &instance_type[x86.len()..];
                 let low = share * (1.0 - (ratio + margin).min(1.0));
                 let high = share * (1.0 - (ratio - margin).max(0.0));
+                let how = if x86.starts_with("db.") {
+                    "modify the instance class; the engine runs on Arm"
+                } else {
+                    "Arm: rebuild or check the software for arm64"
+                };
                 Some(proposal(
                     self,
-                    format!("Move {} from {instance_type} to {arm}{size} (Arm: rebuild or check the software for arm64)", r.id),
+                    format!("Move {} from {instance_type} to {arm}{size} ({how})", r.id),
                     &[r],
                     ctx.period,
                     (low, share * (1.0 - ratio), high),

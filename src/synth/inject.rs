@@ -350,6 +350,8 @@ fn new_waste_resource(b: &Builder, rng: &mut ChaCha8Rng, kind: &str, r: &mut Res
             r.kind = Kind::Nat;
             b.nat(rng, r, false);
             r.lines[1].base = rng.random_range(20.0..35.0);
+            // Steady traffic: adds no noise to the scopes anomalies are sized against.
+            r.lines[1].variable = None;
         }
         "idle_s3_standard" => {
             r.kind = Kind::S3;
@@ -374,6 +376,9 @@ fn new_waste_resource(b: &Builder, rng: &mut ChaCha8Rng, kind: &str, r: &mut Res
             let gb = rng.random_range(15.0..25.0);
             r.lines[1].base = gb;
             r.lines[2].base = 2.0 * gb;
+            // Steady traffic: adds no noise to the scopes anomalies are sized against.
+            r.lines[1].variable = None;
+            r.lines[2].variable = None;
         }
         _ => {
             r.kind = Kind::Kms;
