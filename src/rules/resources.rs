@@ -136,12 +136,9 @@ pub fn read_resources(load: &Load) -> Result<(Vec<Resource>, Period)> {
             col("line_item_type"),
         ])
         .agg([
-            Metric::Unblended
-                .definition()
-                .to_polars()
-                .sum()
-                .alias("cost"),
-            col("usage_amount").fill_null(lit(0.0)).sum().alias("usage"),
+            // Exact sums: the same digits whatever the thread count.
+            crate::cube::exact_sum(Metric::Unblended.definition().to_polars()).alias("cost"),
+            crate::cube::exact_sum(col("usage_amount").fill_null(lit(0.0))).alias("usage"),
             col("usage_start")
                 .n_unique()
                 .cast(DataType::UInt64)

@@ -308,7 +308,7 @@ fn read_log_storage(load: &Load, period: Period) -> Result<BTreeMap<String, Vec<
         )
         .select([col("resource_id"), day, num("usage_amount").alias("usage")])
         .group_by([col("resource_id"), col("day")])
-        .agg([col("usage").sum()])
+        .agg([cube::exact_sum(col("usage")).alias("usage")])
         .sort(["resource_id", "day"], SortMultipleOptions::default());
     let df = ingest::collect(lf, load)?;
     let err = internal("log storage by day");

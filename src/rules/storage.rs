@@ -204,8 +204,10 @@ mod tests {
 
     #[test]
     fn buckets_without_recent_requests() {
-        let mut constants = Constants::default();
-        constants.s3_idle_days = 20.0;
+        let mut constants = Constants {
+            s3_idle_days: 20.0,
+            ..Constants::default()
+        };
         let resources = [
             bucket("idle", None),
             bucket("read-early", Some(5)),
