@@ -114,6 +114,11 @@ pub struct ProposalsArgs {
     #[arg(long, default_value_t = 0.0)]
     pub min_savings: f64,
 
+    /// Configuration file whose `[proposals]` table sets the rule constants (see
+    /// `curlens init-config`); `--min-savings` still applies.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -277,9 +277,13 @@ fn anomaly_quality(args: cli::AnomalyQualityArgs) -> anyhow::Result<ExitCode> {
 
 fn proposals(args: cli::ProposalsArgs) -> anyhow::Result<ExitCode> {
     use curlens::rules;
+    let base = match &args.config {
+        Some(path) => curlens::report::Config::read(path)?.proposals,
+        None => rules::Constants::default(),
+    };
     let constants = rules::Constants {
         min_monthly_savings: args.min_savings,
-        ..rules::Constants::default()
+        ..base
     };
     let load = curlens::ingest::load(&args.input.paths, &args.input.load_options())?;
     let proposals = rules::evaluate(&load, &constants)?;

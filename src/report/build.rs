@@ -733,13 +733,16 @@ fn first_seen(rows: &[Row], monday: Day, data_first_day: i64) -> Vec<FirstSeen> 
     out
 }
 
+/// Proposals listed in the report, largest expected saving first.
+const REPORT_PROPOSALS: usize = 30;
+
 fn proposals(load: &Load, config: &Config) -> Result<ProposalSummary> {
-    let p = crate::rules::evaluate(load, &config.proposals.constants())?;
+    let p = crate::rules::evaluate(load, &config.proposals)?;
     Ok(ProposalSummary {
         total_monthly_savings: p.total_monthly_savings,
         period_days: p.period_days,
         count: p.proposals.len(),
-        top: p.proposals.into_iter().take(15).collect(),
+        top: p.proposals.into_iter().take(REPORT_PROPOSALS).collect(),
         not_evaluated: p
             .not_evaluated
             .into_iter()
@@ -765,85 +768,25 @@ fn commitments(load: &Load, monday: Day) -> Result<Commitments> {
         to: Some(Day(monday.0 + 6)),
         ..Filters::default()
     };
-    let is = |t: &str| {
-        col("line_item_type")
-            .eq(lit(t.to_string()))
-            .fill_null(lit(false))
+    let frame = match week.predicate() {
+        Some(p) => load.frame.clone().filter(p),
+        None => load.frame.clone(),
     };
-    let num = |c: &str| col(c).fill_null(lit(0.0));
-    let eligible = ["AmazonEC2", "AWSLambda", "AmazonECS"]
-        .into_iter()
-        .map(|code| col("product_code").eq(lit(code)))
-        .reduce(|a, b| a.or(b))
-        .expect("three product codes")
-        .fill_null(lit(false))
-        .and(is("Usage"))
-        .and(
-            col("usage_type")
-                .str()
-                .contains_literal(lit("BoxUsage"))
-                .or(col("usage_type").str().contains_literal(lit("Lambda")))
-                .or(col("usage_type").str().contains_literal(lit("Fargate")))
-                .fill_null(lit(false)),
-        );
-    let sum_when = |cond: Expr, value: Expr, name: &str| {
-        cube::exact_sum(when(cond).then(value).otherwise(lit(0.0))).alias(name)
-    };
-    let sums = [
-        sum_when(
-            is("SavingsPlanRecurringFee"),
-            num("sp_total_commitment_to_date"),
-            "commitment",
-        ),
-        sum_when(
-            is("SavingsPlanRecurringFee"),
-            num("sp_used_commitment"),
-            "used",
-        ),
-        sum_when(
-            is("SavingsPlanCoveredUsage"),
-            num("public_on_demand_cost"),
-            "covered",
-        ),
-        sum_when(eligible, num("unblended_cost"), "eligible"),
-        sum_when(is("RIFee"), num("unblended_cost"), "ri_fees"),
-        sum_when(
-            is("RIFee"),
-            num("ri_unused_amortized_upfront_fee") + num("ri_unused_recurring_fee"),
-            "ri_unused",
-        ),
-    ];
-    let lf = load
-        .frame
-        .clone()
-        .filter(week.predicate().expect("a date range"))
-        .select(sums);
-    let df = ingest::collect(lf, load)?;
-    let get = |n: &str| {
-        df.column(n)
-            .ok()
-            .and_then(|c| c.f64().ok().and_then(|c| c.get(0)))
-            .unwrap_or(0.0)
-    };
-    let (commitment, used, covered, eligible, ri_fees, ri_unused) = (
-        get("commitment"),
-        get("used"),
-        get("covered"),
-        get("eligible"),
-        get("ri_fees"),
-        get("ri_unused"),
-    );
+    let t = crate::rules::series::commitment_totals(frame, load)?;
     let share = |a: f64, b: f64| (b.abs() > 1e-9).then(|| 100.0 * a / b);
     Ok(Commitments {
-        savings_plan_commitment: commitment,
-        savings_plan_used: used,
-        savings_plan_utilization_pct: share(used, commitment),
-        savings_plan_covered_on_demand_equivalent: covered,
-        eligible_on_demand: eligible,
-        savings_plan_coverage_pct: share(covered, covered + eligible),
-        reserved_instance_fees: ri_fees,
-        reserved_instance_unused: ri_unused,
-        reserved_instance_utilization_pct: share(ri_fees - ri_unused, ri_fees),
+        savings_plan_commitment: t.sp_commitment,
+        savings_plan_used: t.sp_used,
+        savings_plan_utilization_pct: share(t.sp_used, t.sp_commitment),
+        savings_plan_covered_on_demand_equivalent: t.sp_covered_on_demand,
+        eligible_on_demand: t.eligible_on_demand,
+        savings_plan_coverage_pct: share(
+            t.sp_covered_on_demand,
+            t.sp_covered_on_demand + t.eligible_on_demand,
+        ),
+        reserved_instance_fees: t.ri_fees,
+        reserved_instance_unused: t.ri_unused,
+        reserved_instance_utilization_pct: share(t.ri_fees - t.ri_unused, t.ri_fees),
     })
 }
 

@@ -56,38 +56,8 @@ impl Default for AnomalyConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ProposalConfig {
-    pub min_monthly_savings: f64,
-    pub required_tags: Vec<String>,
-    pub non_production: Vec<String>,
-    pub gp3_to_gp2_price: f64,
-}
-
-impl Default for ProposalConfig {
-    fn default() -> Self {
-        let c = crate::rules::Constants::default();
-        Self {
-            min_monthly_savings: 1.0,
-            required_tags: c.required_tags,
-            non_production: c.non_production,
-            gp3_to_gp2_price: c.gp3_to_gp2_price,
-        }
-    }
-}
-
-impl ProposalConfig {
-    pub fn constants(&self) -> crate::rules::Constants {
-        crate::rules::Constants {
-            min_monthly_savings: self.min_monthly_savings,
-            required_tags: self.required_tags.clone(),
-            non_production: self.non_production.clone(),
-            gp3_to_gp2_price: self.gp3_to_gp2_price,
-            ..crate::rules::Constants::default()
-        }
-    }
-}
+/// The `[proposals]` table: every constant of every rule (see `docs/rules.md`).
+pub type ProposalConfig = crate::rules::Constants;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -157,6 +127,7 @@ impl Config {
 
     fn validate(&self) -> std::result::Result<(), String> {
         crate::cube::Metric::parse(&self.metric).map_err(|e| format!("metric: {e}"))?;
+        self.proposals.validate()?;
         for b in &self.budgets {
             if !(b.amount.is_finite() && b.amount > 0.0) {
                 return Err(format!(
@@ -207,11 +178,35 @@ min_impact = 50.0       # currency units over the anomaly
 min_impact_pct = 10.0   # percent of the expected cost
 min_score = 3.0         # robust z-score of a day
 
+# Rule constants (docs/rules.md says which rule reads which).
 [proposals]
-min_monthly_savings = 1.0
+min_monthly_savings = 1.0          # proposals saving less a month are not listed
 required_tags = ["Project", "Environment", "Team"]
 non_production = ["dev", "development", "test", "qa", "staging", "stage"]
-gp3_to_gp2_price = 0.8
+gp3_to_gp2_price = 0.8             # gp3 price / gp2 price per GB-month
+old_snapshot_days = 180.0          # snapshots billed this long are old
+always_on_share = 0.95             # share of hours billed that makes an instance always on
+scheduled_hours_per_week = 60.0    # hours a scheduled non-production instance runs
+secret_calls_per_hour = 5000.0     # Secrets Manager calls an hour per secret: not cached
+secrets_cache_hit_rate = 0.9       # calls client-side caching removes
+kms_requests_per_hour = 50000.0    # KMS requests an hour per key: no S3 Bucket Keys
+kms_bucket_key_reduction = 0.99    # KMS requests S3 Bucket Keys remove
+kms_idle_days = 30.0               # days without a request that make a KMS key unused
+idle_lcu_per_hour = 0.01           # LCU-hours per hour of an idle load balancer
+graviton_ratio_margin = 0.05       # low/high Graviton savings: price ratio ± this
+nat_endpoint_min_gb_month = 10000.0  # NAT GB processed a month before endpoints pay
+nat_endpoint_share = [0.25, 0.5, 0.75]  # share of NAT bytes to S3/DynamoDB: low, expected, high
+sp_discount = 0.28                 # 1-year no-upfront Compute Savings Plan discount
+commitment_usage_drop = 0.1        # spend drop the low commitment saving allows for
+commitment_min_utilization = 0.9   # Savings Plans / reservations used less are reported
+s3_idle_days = 30.0                # days without S3 requests that make a bucket idle
+s3_infrequent_price_ratio = 0.543  # Standard-IA / Standard ($0.0125 / $0.023)
+s3_archive_price_ratio = 0.174     # Glacier Instant Retrieval / Standard ($0.004 / $0.023)
+log_retention_days = 30.0          # retention proposed for log groups that only grow
+log_min_growth = 0.1               # growth over the period that, day after day, means no retention
+transfer_top_share = 0.25          # share of all inter-AZ or internet GB one resource must carry
+inter_az_saving = [0.25, 0.5, 0.9]  # inter-AZ cost co-location removes: low, expected, high
+internet_saving = [0.05, 0.2, 0.4]  # internet transfer cost a CDN removes: low, expected, high
 
 # Report sections, on or off.
 [sections]
@@ -240,6 +235,24 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_constant_is_in_the_commented_default_and_overridable() {
+        let defaults = serde_json::to_value(crate::rules::Constants::default()).unwrap();
+        for key in defaults.as_object().unwrap().keys() {
+            assert!(
+                DEFAULT_CONFIG
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{key} = "))),
+                "curlens init-config lacks proposals.{key}"
+            );
+        }
+        let c =
+            Config::parse("[proposals]\nsp_discount = 0.4\nlog_retention_days = 90.0\n").unwrap();
+        assert_eq!(c.proposals.sp_discount, 0.4);
+        assert_eq!(c.proposals.log_retention_days, 90.0);
+        assert_eq!(c.proposals.min_monthly_savings, 1.0);
+    }
+
+    #[test]
     fn unknown_keys_and_wrong_types_name_key_and_line() {
         let err =
             Config::parse("metric = \"amortized\"\n[anomalies]\nmin_impactt = 3\n").unwrap_err();
@@ -254,6 +267,14 @@ mod tests {
         );
         let err = Config::parse("[[budgets]]\nname = \"x\"\namount = -1\n").unwrap_err();
         assert_eq!(err, "budget `x`: amount must be a positive number, got -1");
+        let err = Config::parse("[proposals]\nsp_discount = 0.28\ngravtion_ratio_margin = 0.1\n")
+            .unwrap_err();
+        assert!(
+            err.starts_with("line 3: unknown field `gravtion_ratio_margin`"),
+            "{err}"
+        );
+        let err = Config::parse("[proposals]\nnat_endpoint_share = [0.5, 0.2, 0.9]\n").unwrap_err();
+        assert!(err.starts_with("proposals.nat_endpoint_share:"), "{err}");
         let err = Config::parse("metric = \"amortised\"\n").unwrap_err();
         assert!(
             err.starts_with("metric: unknown metric `amortised`"),

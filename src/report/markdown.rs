@@ -339,6 +339,9 @@ fn proposals(out: &mut String, m: &ReportModel) {
                 esc(&x.formula)
             );
         }
+        if p.count > p.top.len() {
+            let _ = writeln!(out, "\nThe {} largest are listed.", p.top.len());
+        }
         let _ = writeln!(out);
     }
     for n in &p.not_evaluated {

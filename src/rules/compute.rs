@@ -19,13 +19,13 @@ pub const SUCCESSORS: &[(&str, &str, f64)] = &[
 ];
 
 /// Usage types of instance hours (EC2 and RDS).
-fn instance_lines(r: &Resource) -> impl Iterator<Item = &super::resources::UsageLine> {
+pub(crate) fn instance_lines(r: &Resource) -> impl Iterator<Item = &super::resources::UsageLine> {
     r.lines
         .iter()
         .filter(|l| l.usage_type.contains("BoxUsage") || l.usage_type.contains("InstanceUsage"))
 }
 
-fn family(instance_type: &str) -> &str {
+pub(crate) fn family(instance_type: &str) -> &str {
     instance_type
         .rsplit_once('.')
         .map_or(instance_type, |(f, _)| f)

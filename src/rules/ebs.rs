@@ -54,9 +54,6 @@ impl Rule for Gp2ToGp3 {
 /// exports that reach back further than the age limit.
 pub struct OldSnapshots;
 
-/// Snapshots first billed this many days before the end of the data are old.
-const OLD_SNAPSHOT_DAYS: i64 = 180;
-
 impl Rule for OldSnapshots {
     fn id(&self) -> &'static str {
         "ebs-old-snapshots"
@@ -65,19 +62,21 @@ impl Rule for OldSnapshots {
         "Delete or archive old EBS snapshots"
     }
     fn precondition(&self, ctx: &Context) -> Option<String> {
-        (ctx.period.days() < OLD_SNAPSHOT_DAYS as f64).then(|| {
+        let age = ctx.constants.old_snapshot_days;
+        (ctx.period.days() < age).then(|| {
             format!(
-                "not evaluated: CUR has no snapshot creation date, so an age of {OLD_SNAPSHOT_DAYS} days needs exports covering that long; these cover {:.0} days",
+                "not evaluated: CUR has no snapshot creation date, so an age of {age} days needs exports covering that long; these cover {:.0} days",
                 ctx.period.days()
             )
         })
     }
     fn evaluate(&self, ctx: &Context) -> Vec<Proposal> {
+        let age = ctx.constants.old_snapshot_days;
         ctx.resources
             .iter()
             .filter(|r| r.has("SnapshotUsage"))
             .filter(|r| r.first_day <= ctx.period.first_day && r.last_day >= ctx.period.last_day - 1)
-            .filter(|r| ctx.period.last_day - r.first_day >= OLD_SNAPSHOT_DAYS)
+            .filter(|r| (ctx.period.last_day - r.first_day) as f64 >= age)
             .map(|r| {
                 proposal(
                     self,
@@ -86,7 +85,7 @@ impl Rule for OldSnapshots {
                     ctx.period,
                     (0.75, 1.0, 1.0),
                     "savings = snapshot cost × 30.4375 / days (archive tier keeps 25% of the cost)".into(),
-                    vec![("age limit".into(), format!("{OLD_SNAPSHOT_DAYS} days"))],
+                    vec![("age limit".into(), format!("{age} days"))],
                     (Level::Medium, Level::Medium),
                 )
             })

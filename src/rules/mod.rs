@@ -8,62 +8,193 @@
 //! Savings on one resource from several proposals are combined, never added: each proposal
 //! removes a share of what the previous ones left, so the total never exceeds the cost.
 
+mod commitments;
 mod compute;
 mod ebs;
+#[cfg(test)]
+mod fixture;
+mod graviton;
+mod keys;
 mod network;
 pub mod render;
 mod requests;
 pub mod resources;
+pub mod series;
+mod storage;
 mod tagging;
+mod transfer;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::ingest::Load;
+use crate::money::CompensatedSum;
 pub use resources::{Period, Resource};
+pub use series::Series;
 
-/// Constants of the rules, overridable in the configuration.
-#[derive(Clone, Debug, Serialize)]
+/// Constants of the rules: the `[proposals]` table of `curlens.toml`, key for key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Constants {
-    /// gp3 storage price as a share of gp2's (us-east-1: $0.08 / $0.10 per GB-month).
-    pub gp3_to_gp2_price: f64,
+    /// Proposals saving less than this per month are not listed.
+    pub min_monthly_savings: f64,
+    /// Tag keys every resource should carry.
+    pub required_tags: Vec<String>,
     /// Environment tag values that mean non-production.
     pub non_production: Vec<String>,
+    /// gp3 storage price as a share of gp2's (us-east-1: $0.08 / $0.10 per GB-month).
+    pub gp3_to_gp2_price: f64,
+    /// CUR has no snapshot creation date: snapshots billed since this many days are old.
+    pub old_snapshot_days: f64,
     /// Share of the period's hours a non-production instance must be billed to be "always on".
     pub always_on_share: f64,
     /// Hours per week a scheduled non-production instance runs (12 h × 5 days).
     pub scheduled_hours_per_week: f64,
-    /// Tag keys every resource should carry.
-    pub required_tags: Vec<String>,
+    /// Secrets Manager API calls an hour, per secret, above which a client is not caching.
+    pub secret_calls_per_hour: f64,
     /// Share of Secrets Manager API calls client-side caching removes.
     pub secrets_cache_hit_rate: f64,
+    /// KMS requests an hour, per key, above which S3 Bucket Keys are likely missing.
+    pub kms_requests_per_hour: f64,
     /// Share of KMS requests S3 Bucket Keys remove.
     pub kms_bucket_key_reduction: f64,
+    /// Days a KMS key must be billed without a single request to be unused.
+    pub kms_idle_days: f64,
     /// LCU-hours per billed hour below which a load balancer is idle.
     pub idle_lcu_per_hour: f64,
-    /// Proposals saving less than this per month are not listed.
-    pub min_monthly_savings: f64,
+    /// Uncertainty of the Graviton price ratios: low and high savings use ratio ± this.
+    pub graviton_ratio_margin: f64,
+    /// GB a month a NAT gateway must process before gateway endpoints are proposed.
+    pub nat_endpoint_min_gb_month: f64,
+    /// Share of NAT-processed bytes assumed bound for S3 and DynamoDB: low, expected, high.
+    pub nat_endpoint_share: [f64; 3],
+    /// Savings Plan discount off on-demand (1-year no-upfront Compute Savings Plan).
+    pub sp_discount: f64,
+    /// Drop of eligible spend, at every hour, the low commitment saving allows for.
+    pub commitment_usage_drop: f64,
+    /// Utilization below which a Savings Plan or reservation is reported.
+    pub commitment_min_utilization: f64,
+    /// Days an S3 bucket must go without a request to be idle.
+    pub s3_idle_days: f64,
+    /// S3 Standard-IA / Intelligent-Tiering infrequent access price as a share of Standard
+    /// ($0.0125 / $0.023 per GB-month).
+    pub s3_infrequent_price_ratio: f64,
+    /// S3 Glacier Instant Retrieval price as a share of Standard ($0.004 / $0.023).
+    pub s3_archive_price_ratio: f64,
+    /// Days of logs a retention policy keeps.
+    pub log_retention_days: f64,
+    /// Growth of log storage over the period (0.1 = 10%) that, rising day after day, means
+    /// no retention.
+    pub log_min_growth: f64,
+    /// Share of an organisation's inter-AZ or internet transfer one resource must carry to
+    /// be reported.
+    pub transfer_top_share: f64,
+    /// Share of inter-AZ transfer cost co-location removes: low, expected, high.
+    pub inter_az_saving: [f64; 3],
+    /// Share of internet transfer cost a CDN and compression remove: low, expected, high.
+    pub internet_saving: [f64; 3],
 }
 
 impl Default for Constants {
     fn default() -> Self {
         Self {
-            gp3_to_gp2_price: 0.8,
-            non_production: ["dev", "development", "test", "qa", "staging", "stage"]
-                .map(String::from)
-                .to_vec(),
-            always_on_share: 0.95,
-            scheduled_hours_per_week: 60.0,
+            min_monthly_savings: 1.0,
             required_tags: ["Project", "Environment", "Team"]
                 .map(String::from)
                 .to_vec(),
+            non_production: ["dev", "development", "test", "qa", "staging", "stage"]
+                .map(String::from)
+                .to_vec(),
+            gp3_to_gp2_price: 0.8,
+            old_snapshot_days: 180.0,
+            always_on_share: 0.95,
+            scheduled_hours_per_week: 60.0,
+            secret_calls_per_hour: 5_000.0,
             secrets_cache_hit_rate: 0.9,
+            kms_requests_per_hour: 50_000.0,
             kms_bucket_key_reduction: 0.99,
+            kms_idle_days: 30.0,
             idle_lcu_per_hour: 0.01,
-            min_monthly_savings: 0.0,
+            graviton_ratio_margin: 0.05,
+            nat_endpoint_min_gb_month: 10_000.0,
+            nat_endpoint_share: [0.25, 0.5, 0.75],
+            sp_discount: 0.28,
+            commitment_usage_drop: 0.1,
+            commitment_min_utilization: 0.9,
+            s3_idle_days: 30.0,
+            s3_infrequent_price_ratio: 0.543,
+            s3_archive_price_ratio: 0.174,
+            log_retention_days: 30.0,
+            log_min_growth: 0.1,
+            transfer_top_share: 0.25,
+            inter_az_saving: [0.25, 0.5, 0.9],
+            internet_saving: [0.05, 0.2, 0.4],
         }
+    }
+}
+
+impl Constants {
+    /// Checks every constant's range; the error names the key.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let shares = [
+            ("gp3_to_gp2_price", self.gp3_to_gp2_price),
+            ("always_on_share", self.always_on_share),
+            ("secrets_cache_hit_rate", self.secrets_cache_hit_rate),
+            ("kms_bucket_key_reduction", self.kms_bucket_key_reduction),
+            ("graviton_ratio_margin", self.graviton_ratio_margin),
+            ("sp_discount", self.sp_discount),
+            ("commitment_usage_drop", self.commitment_usage_drop),
+            (
+                "commitment_min_utilization",
+                self.commitment_min_utilization,
+            ),
+            ("s3_infrequent_price_ratio", self.s3_infrequent_price_ratio),
+            ("s3_archive_price_ratio", self.s3_archive_price_ratio),
+            ("transfer_top_share", self.transfer_top_share),
+        ];
+        for (key, v) in shares {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("proposals.{key}: a share between 0 and 1, got {v}"));
+            }
+        }
+        let non_negative = [
+            ("min_monthly_savings", self.min_monthly_savings),
+            ("old_snapshot_days", self.old_snapshot_days),
+            ("secret_calls_per_hour", self.secret_calls_per_hour),
+            ("kms_requests_per_hour", self.kms_requests_per_hour),
+            ("kms_idle_days", self.kms_idle_days),
+            ("idle_lcu_per_hour", self.idle_lcu_per_hour),
+            ("nat_endpoint_min_gb_month", self.nat_endpoint_min_gb_month),
+            ("s3_idle_days", self.s3_idle_days),
+            ("log_retention_days", self.log_retention_days),
+            ("log_min_growth", self.log_min_growth),
+        ];
+        for (key, v) in non_negative {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("proposals.{key}: a number ≥ 0, got {v}"));
+            }
+        }
+        if !(0.0..=168.0).contains(&self.scheduled_hours_per_week) {
+            return Err(format!(
+                "proposals.scheduled_hours_per_week: between 0 and 168, got {}",
+                self.scheduled_hours_per_week
+            ));
+        }
+        let ranges = [
+            ("nat_endpoint_share", self.nat_endpoint_share),
+            ("inter_az_saving", self.inter_az_saving),
+            ("internet_saving", self.internet_saving),
+        ];
+        for (key, [low, expected, high]) in ranges {
+            if !(0.0 <= low && low <= expected && expected <= high && high <= 1.0) {
+                return Err(format!(
+                    "proposals.{key}: [low, expected, high] shares with 0 ≤ low ≤ expected ≤ high ≤ 1, got [{low}, {expected}, {high}]"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -143,6 +274,8 @@ pub struct Context<'a> {
     pub constants: &'a Constants,
     /// Canonical columns the export carries (non-null somewhere).
     pub columns: &'a [String],
+    /// Hourly, daily and per-commitment figures beyond the resource view.
+    pub series: &'a Series,
 }
 
 /// A check family.
@@ -175,6 +308,14 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(requests::SecretsManagerCaching),
         Box::new(requests::KmsRequests),
         Box::new(tagging::UntaggedSpend),
+        Box::new(graviton::Graviton),
+        Box::new(transfer::NatGatewayEndpoints),
+        Box::new(commitments::SavingsPlanCommitment),
+        Box::new(commitments::CommitmentUtilization),
+        Box::new(storage::IdleS3Standard),
+        Box::new(storage::LogsWithoutRetention),
+        Box::new(transfer::TransferConcentration),
+        Box::new(keys::UnusedKmsKeys),
     ]
 }
 
@@ -198,22 +339,23 @@ pub struct Proposals {
 /// Runs every rule over a load.
 pub fn evaluate(load: &Load, constants: &Constants) -> Result<Proposals> {
     let (resources, period) = resources::read_resources(load)?;
-    let columns = present_columns(&resources);
+    let mut wanted: Vec<&str> = all_rules()
+        .iter()
+        .flat_map(|r| r.needs().to_vec())
+        .chain(series::COMMITMENT_COLUMNS)
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let columns = series::present_columns(load, &wanted)?;
+    let series = series::read_series(load, period)?;
     let ctx = Context {
         resources: &resources,
         period,
         constants,
         columns: &columns,
+        series: &series,
     };
     Ok(run_rules(&ctx))
-}
-
-fn present_columns(resources: &[Resource]) -> Vec<String> {
-    let mut out = vec!["usage_type".to_string()];
-    if !resources.is_empty() {
-        out.push("resource_id".to_string());
-    }
-    out
 }
 
 /// Runs every rule over a prepared context.
@@ -228,9 +370,11 @@ pub fn run_rules(ctx: &Context) -> Proposals {
         {
             not_evaluated.push(NotEvaluated {
                 rule: rule.id(),
-                reason: format!(
-                    "not evaluated: needs column `{missing}` (an export with resource ids)"
-                ),
+                reason: if *missing == "resource_id" {
+                    format!("not evaluated: needs column `{missing}` (an export with resource ids)")
+                } else {
+                    format!("not evaluated: needs column `{missing}`")
+                },
             });
             continue;
         }
@@ -285,11 +429,12 @@ pub fn combined_savings(proposals: &[Proposal]) -> f64 {
             }
         }
     }
-    unattributed
-        + per_resource
-            .values()
-            .map(|(cost, kept)| cost * (1.0 - kept))
-            .sum::<f64>()
+    let mut total = CompensatedSum::default();
+    total += unattributed;
+    for (cost, kept) in per_resource.values() {
+        total += cost * (1.0 - kept);
+    }
+    total.value()
 }
 
 /// A proposal for `resources`, with monthly figures from the period. `saving_share` is the
@@ -306,7 +451,11 @@ pub(crate) fn proposal(
     constants: Vec<(String, String)>,
     levels: (Level, Level),
 ) -> Proposal {
-    let period_cost: f64 = resources.iter().map(|r| r.cost()).sum();
+    let period_cost = resources
+        .iter()
+        .map(|r| r.cost())
+        .collect::<CompensatedSum>()
+        .value();
     let monthly_cost = period.monthly(period_cost);
     Proposal {
         rule: rule.id(),
@@ -352,6 +501,13 @@ mod docs_tests {
                 doc.contains(&format!("| `{}` |", rule.id())),
                 "docs/rules.md lacks {}",
                 rule.id()
+            );
+        }
+        let defaults = serde_json::to_value(super::Constants::default()).expect("constants");
+        for key in defaults.as_object().expect("a table").keys() {
+            assert!(
+                doc.contains(&format!("`{key}`")),
+                "docs/rules.md lacks the constant {key}"
             );
         }
     }

@@ -150,6 +150,8 @@ mod tests {
             cost,
             usage,
             hours: usage as u64,
+            first_day: 0,
+            last_day: 29,
         }
     }
 
@@ -178,6 +180,7 @@ mod tests {
             },
             constants: &constants,
             columns: &columns,
+            series: &Default::default(),
         };
         let found = IdlePublicIpv4.evaluate(&ctx);
         assert_eq!(found.len(), 1);

@@ -3,11 +3,6 @@
 
 use super::{Context, Level, Proposal, Rule, proposal};
 
-/// API calls per hour, per secret, above which a client is not caching.
-const SECRET_CALLS_PER_HOUR: f64 = 5_000.0;
-/// KMS requests per hour, per key, above which S3 Bucket Keys are likely missing.
-const KMS_REQUESTS_PER_HOUR: f64 = 50_000.0;
-
 pub struct SecretsManagerCaching;
 
 impl Rule for SecretsManagerCaching {
@@ -19,7 +14,8 @@ impl Rule for SecretsManagerCaching {
     }
     fn evaluate(&self, ctx: &Context) -> Vec<Proposal> {
         let hit = ctx.constants.secrets_cache_hit_rate;
-        heavy(ctx, "SecretsManager-APIRequest", SECRET_CALLS_PER_HOUR)
+        let limit = ctx.constants.secret_calls_per_hour;
+        heavy(ctx, "SecretsManager-APIRequest", limit)
             .map(|(r, per_hour, share)| {
                 proposal(
                     self,
@@ -33,10 +29,7 @@ impl Rule for SecretsManagerCaching {
                     format!("savings = API request cost × cache hit rate {hit}"),
                     vec![
                         ("cache hit rate".into(), hit.to_string()),
-                        (
-                            "heavy use".into(),
-                            format!("> {SECRET_CALLS_PER_HOUR} calls an hour"),
-                        ),
+                        ("heavy use".into(), format!("> {limit} calls an hour")),
                     ],
                     (Level::Medium, Level::Low),
                 )
@@ -56,7 +49,8 @@ impl Rule for KmsRequests {
     }
     fn evaluate(&self, ctx: &Context) -> Vec<Proposal> {
         let cut = ctx.constants.kms_bucket_key_reduction;
-        heavy(ctx, "KMS-Requests", KMS_REQUESTS_PER_HOUR)
+        let limit = ctx.constants.kms_requests_per_hour;
+        heavy(ctx, "KMS-Requests", limit)
             .map(|(r, per_hour, share)| {
                 proposal(
                     self,
@@ -65,7 +59,10 @@ impl Rule for KmsRequests {
                     ctx.period,
                     (share * cut * 0.5, share * cut, share * cut),
                     format!("savings = KMS request cost × {cut} (requests S3 no longer makes per object)"),
-                    vec![("bucket key reduction".into(), cut.to_string())],
+                    vec![
+                        ("bucket key reduction".into(), cut.to_string()),
+                        ("heavy use".into(), format!("> {limit} requests an hour")),
+                    ],
                     (Level::Low, Level::Low),
                 )
             })

@@ -8,6 +8,7 @@ use polars::prelude::*;
 use crate::cube::Metric;
 use crate::error::{Error, Result};
 use crate::ingest::{self, Load};
+use crate::money::CompensatedSum;
 use crate::tags::normalize_key;
 
 /// One resource's use of one usage type over the period.
@@ -23,6 +24,9 @@ pub struct UsageLine {
     pub usage: f64,
     /// Distinct hours with a line.
     pub hours: u64,
+    /// First and last day with a line (days since 1970-01-01).
+    pub first_day: i64,
+    pub last_day: i64,
 }
 
 /// A resource and everything it was billed for.
@@ -41,7 +45,37 @@ pub struct Resource {
 
 impl Resource {
     pub fn cost(&self) -> f64 {
-        self.lines.iter().map(|l| l.cost).sum()
+        self.lines
+            .iter()
+            .map(|l| l.cost)
+            .collect::<CompensatedSum>()
+            .value()
+    }
+
+    /// Cost of the lines whose usage type contains `needle`.
+    pub fn cost_of(&self, needle: &str) -> f64 {
+        self.lines_with(needle)
+            .map(|l| l.cost)
+            .collect::<CompensatedSum>()
+            .value()
+    }
+
+    /// Usage of the lines whose usage type contains `needle`.
+    pub fn usage_of(&self, needle: &str) -> f64 {
+        self.lines_with(needle)
+            .map(|l| l.usage)
+            .collect::<CompensatedSum>()
+            .value()
+    }
+
+    /// `part` as a share of the resource's cost (0 when the resource costs nothing).
+    pub fn share(&self, part: f64) -> f64 {
+        let all = self.cost();
+        if all > 0.0 {
+            (part / all).min(1.0)
+        } else {
+            0.0
+        }
     }
 
     /// Lines whose usage type contains `needle`.
@@ -102,12 +136,9 @@ pub fn read_resources(load: &Load) -> Result<(Vec<Resource>, Period)> {
             col("line_item_type"),
         ])
         .agg([
-            Metric::Unblended
-                .definition()
-                .to_polars()
-                .sum()
-                .alias("cost"),
-            col("usage_amount").fill_null(lit(0.0)).sum().alias("usage"),
+            // Exact sums: the same digits whatever the thread count.
+            crate::cube::exact_sum(Metric::Unblended.definition().to_polars()).alias("cost"),
+            crate::cube::exact_sum(col("usage_amount").fill_null(lit(0.0))).alias("usage"),
             col("usage_start")
                 .n_unique()
                 .cast(DataType::UInt64)
@@ -201,8 +232,10 @@ fn group(df: &DataFrame) -> Result<Vec<Resource>> {
             cost: cost.get(i).unwrap_or(0.0),
             usage: usage.get(i).unwrap_or(0.0),
             hours: hours.get(i).unwrap_or(0),
+            first_day: first.get(i).unwrap_or(0),
+            last_day: last.get(i).unwrap_or(0),
         };
-        let (f, l) = (first.get(i).unwrap_or(0), last.get(i).unwrap_or(0));
+        let (f, l) = (line.first_day, line.last_day);
         match out.last_mut() {
             Some(r) if r.id == id => {
                 r.first_day = r.first_day.min(f);

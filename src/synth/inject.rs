@@ -362,18 +362,73 @@ fn waste_resources(
                 b.secret(rng, &mut r, v)
             };
         }
-        _ => {
+        "uncached_kms_requests" => {
             r.kind = Kind::Kms;
             {
                 let v = rng.random_range(100_000.0..400_000.0);
                 b.kms(rng, &mut r, v)
             };
         }
+        _ => new_waste_resource(b, rng, kind, &mut r),
     }
     vec![r]
 }
 
-const WASTE_KINDS: [&str; 10] = [
+/// The waste kinds of the later rules (Graviton, NAT endpoints, idle S3 Standard, log
+/// retention, transfer concentration, unused KMS keys).
+fn new_waste_resource(b: &Builder, rng: &mut ChaCha8Rng, kind: &str, r: &mut Resource) {
+    match kind {
+        "graviton_candidate" => {
+            let t = *rng::pick(rng, &model::X86_GEN);
+            b.ec2(rng, r, t, "prod");
+        }
+        "graviton_candidate_rds" => {
+            r.kind = Kind::Rds;
+            b.rds(rng, r, &model::DB_X86);
+        }
+        "nat_heavy_processing" => {
+            r.kind = Kind::Nat;
+            b.nat(rng, r, false);
+            r.lines[1].base = rng.random_range(20.0..35.0);
+            // Steady traffic: adds no noise to the scopes anomalies are sized against.
+            r.lines[1].variable = None;
+        }
+        "idle_s3_standard" => {
+            r.kind = Kind::S3;
+            b.s3(rng, r);
+            r.lines.truncate(1);
+        }
+        "log_group_without_retention" => {
+            r.kind = Kind::Logs;
+            b.logs(rng, r);
+            r.lines[1].base = rng.random_range(500.0..3_000.0);
+            r.lines[1].growth = rng.random_range(0.01..0.03);
+        }
+        "data_transfer_concentration" => {
+            // Outside us-east-1, so the usage-type anomaly on USE1 transfer keeps its scope.
+            r.region = 1;
+            r.az = format!("{}a", r.region().code);
+            let t = *rng::pick(rng, &model::CURRENT_GEN);
+            b.ec2(rng, r, t, "prod");
+            b.data_transfer(rng, r);
+            // At least 15 GB/h: more than 25% of all transfer even beside an ordinary
+            // resource at the 4 GB/h maximum.
+            let gb = rng.random_range(15.0..25.0);
+            r.lines[1].base = gb;
+            r.lines[2].base = 2.0 * gb;
+            // Steady traffic: adds no noise to the scopes anomalies are sized against.
+            r.lines[1].variable = None;
+            r.lines[2].variable = None;
+        }
+        _ => {
+            r.kind = Kind::Kms;
+            b.kms(rng, r, 0.0);
+            r.lines.truncate(1);
+        }
+    }
+}
+
+const WASTE_KINDS: [&str; 17] = [
     "idle_elastic_ip",
     "gp2_volume",
     "previous_generation_instance",
@@ -384,6 +439,13 @@ const WASTE_KINDS: [&str; 10] = [
     "untagged_resource",
     "uncached_secrets_requests",
     "uncached_kms_requests",
+    "graviton_candidate",
+    "graviton_candidate_rds",
+    "nat_heavy_processing",
+    "idle_s3_standard",
+    "log_group_without_retention",
+    "data_transfer_concentration",
+    "unused_kms_key",
 ];
 
 /// Append the waste resources and return the waste items.
@@ -425,4 +487,20 @@ pub(crate) fn add_waste(m: &mut Model) -> Vec<WasteItem> {
     }
     m.resources.extend(new);
     items
+}
+
+/// The reservation bought for one instance more than it covers: its unused fee is waste.
+pub(crate) fn add_commitment_waste(m: &mut Model, items: &mut Vec<WasteItem>) {
+    let Some(ri) = &m.reservation else { return };
+    let res = ri.res;
+    let id = items.len() as u16;
+    let r = &mut m.resources[res as usize];
+    mark(r, id, None);
+    items.push(WasteItem {
+        id: format!("waste-{:02}", id + 1),
+        kind: "unused_reservation",
+        resources: vec![res],
+        account: r.account,
+        region: r.region().code,
+    });
 }

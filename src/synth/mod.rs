@@ -207,12 +207,15 @@ fn build(opts: &SynthOptions, period: time::Period) -> (Model, Vec<Anomaly>, Vec
         reservation: None,
         billing: Vec::new(),
     };
-    let waste = if opts.waste {
+    let mut waste = if opts.waste {
         inject::add_waste(&mut m)
     } else {
         Vec::new()
     };
-    model::add_commitments(&mut m);
+    model::add_commitments(&mut m, opts.waste);
+    if opts.waste {
+        inject::add_commitment_waste(&mut m, &mut waste);
+    }
     model::add_billing(&mut m);
     let anomalies = if opts.anomalies {
         inject::plan_anomalies(&m)

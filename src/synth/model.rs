@@ -42,20 +42,41 @@ pub(crate) const REGIONS: [Region; 4] = [
     },
 ];
 
-/// (instance type, us-east-1 Linux on-demand $/h, normalization factor).
+/// (instance type, us-east-1 Linux on-demand $/h, normalization factor). The ordinary
+/// fleet runs Graviton, so that every x86 instance in the data is an injected one.
 pub(crate) const CURRENT_GEN: [(&str, f64, f64); 12] = [
+    ("m7g.large", 0.0816, 4.0),
+    ("m7g.xlarge", 0.1632, 8.0),
+    ("m7g.2xlarge", 0.3264, 16.0),
+    ("c7g.large", 0.0725, 4.0),
+    ("c7g.xlarge", 0.145, 8.0),
+    ("r7g.large", 0.1071, 4.0),
+    ("r7g.xlarge", 0.2142, 8.0),
+    ("t4g.micro", 0.0084, 0.5),
+    ("t4g.medium", 0.0336, 2.0),
+    ("t4g.large", 0.0672, 4.0),
+    ("m6g.large", 0.077, 4.0),
+    ("m6g.xlarge", 0.154, 8.0),
+];
+/// Current-generation x86 types with a Graviton equivalent (injected waste only).
+pub(crate) const X86_GEN: [(&str, f64, f64); 6] = [
     ("m5.large", 0.096, 4.0),
     ("m5.xlarge", 0.192, 8.0),
-    ("m5.2xlarge", 0.384, 16.0),
     ("c5.large", 0.085, 4.0),
     ("c5.xlarge", 0.17, 8.0),
     ("r5.large", 0.126, 4.0),
-    ("r5.xlarge", 0.252, 8.0),
-    ("t3.micro", 0.0104, 0.5),
     ("t3.medium", 0.0416, 2.0),
-    ("t3.large", 0.0832, 4.0),
-    ("m6g.large", 0.077, 4.0),
-    ("m6g.xlarge", 0.154, 8.0),
+];
+/// RDS classes (MySQL, us-east-1 $/h): Graviton for the ordinary fleet, x86 for waste.
+pub(crate) const DB_ARM: [(&str, f64); 3] = [
+    ("db.m6g.large", 0.152),
+    ("db.r6g.large", 0.225),
+    ("db.t4g.medium", 0.065),
+];
+pub(crate) const DB_X86: [(&str, f64); 3] = [
+    ("db.m5.large", 0.171),
+    ("db.r5.large", 0.25),
+    ("db.t3.medium", 0.068),
 ];
 pub(crate) const PREVIOUS_GEN: [(&str, f64, f64); 5] = [
     ("m4.xlarge", 0.20, 8.0),
@@ -186,6 +207,9 @@ pub(crate) struct Line {
     pub from_loc: &'static str,
     pub to_loc: &'static str,
     pub waste: Option<u16>,
+    /// Usage grows by this share of `base` every day since the start (storage that is
+    /// never deleted).
+    pub growth: f64,
 }
 
 impl Line {
@@ -216,6 +240,7 @@ impl Line {
             from_loc: "",
             to_loc: "",
             waste: None,
+            growth: 0.0,
         }
     }
     fn op(mut self, operation: &'static str, unit: &'static str) -> Line {
@@ -507,7 +532,7 @@ impl Builder<'_> {
         r.lines.push(line);
     }
 
-    fn data_transfer(&self, rng: &mut ChaCha8Rng, r: &mut Resource) {
+    pub(crate) fn data_transfer(&self, rng: &mut ChaCha8Rng, r: &mut Resource) {
         let reg = r.region();
         let gb = rng.random_range(0.2..4.0);
         r.lines.push(
@@ -707,7 +732,7 @@ impl Builder<'_> {
         );
     }
 
-    fn s3(&self, rng: &mut ChaCha8Rng, r: &mut Resource) {
+    pub(crate) fn s3(&self, rng: &mut ChaCha8Rng, r: &mut Resource) {
         let reg = r.region();
         r.id = format!(
             "{}-{}",
@@ -757,16 +782,14 @@ impl Builder<'_> {
         );
     }
 
-    fn rds(&self, rng: &mut ChaCha8Rng, r: &mut Resource) {
+    pub(crate) fn rds(
+        &self,
+        rng: &mut ChaCha8Rng,
+        r: &mut Resource,
+        classes: &[(&'static str, f64)],
+    ) {
         let reg = r.region();
-        let (class, price) = *rng::pick(
-            rng,
-            &[
-                ("db.m5.large", 0.171),
-                ("db.r5.large", 0.25),
-                ("db.t3.medium", 0.068),
-            ],
-        );
+        let (class, price) = *rng::pick(rng, classes);
         r.id = format!(
             "arn:aws:rds:{}:{}:db:db-{}",
             reg.code,
@@ -833,7 +856,7 @@ impl Builder<'_> {
         );
     }
 
-    fn logs(&self, rng: &mut ChaCha8Rng, r: &mut Resource) {
+    pub(crate) fn logs(&self, rng: &mut ChaCha8Rng, r: &mut Resource) {
         let reg = r.region();
         r.id = format!(
             "arn:aws:logs:{}:{}:log-group:/app/{}",
@@ -983,7 +1006,7 @@ impl Builder<'_> {
             Kind::Nat => self.nat(rng, &mut r, false),
             Kind::Lb => self.lb(rng, &mut r, false),
             Kind::S3 => self.s3(rng, &mut r),
-            Kind::Rds => self.rds(rng, &mut r),
+            Kind::Rds => self.rds(rng, &mut r, &DB_ARM),
             Kind::Lambda => self.lambda(rng, &mut r),
             Kind::Logs => self.logs(rng, &mut r),
             Kind::Kms => {
@@ -1039,13 +1062,15 @@ fn pseudo(period: &Period, account: u16, kind: Kind, id: String) -> Resource {
     }
 }
 
-/// Choose Savings Plan coverage (always-on prod instances) and one RI.
-pub(crate) fn add_commitments(model: &mut Model) {
+/// Choose Savings Plan coverage (always-on prod instances) and one RI. The RI is bought for
+/// one instance more than it covers; with `always_reserve` it exists even when no instance
+/// matches (then it is wholly unused).
+pub(crate) fn add_commitments(model: &mut Model, always_reserve: bool) {
     let mut rng = rng::rng_for(&[model.seed, STREAM_COMMIT]);
     let full = |r: &Resource, p: &Period| r.start_h == p.start_hour() && r.end_h == p.end_hour();
     let mut covered = Vec::new();
     let mut ri_covered = Vec::new();
-    let ri_type = "m5.xlarge";
+    let ri_type = "m6g.xlarge";
     for (i, r) in model.resources.iter_mut().enumerate() {
         let ok = r.kind == Kind::Ec2
             && r.schedule == Schedule::AlwaysOn
@@ -1095,14 +1120,19 @@ pub(crate) fn add_commitments(model: &mut Model) {
             covered,
         });
     }
-    if let Some(&first) = ri_covered.first() {
-        let account = model.resources[first as usize].account;
+    let ri_account = match ri_covered.first() {
+        Some(&first) => Some(model.resources[first as usize].account),
+        None if always_reserve => Some(1),
+        None => None,
+    };
+    if let Some(account) = ri_account {
         let acct = model.accounts[usize::from(account)].id.clone();
         let arn = format!(
             "arn:aws:ec2:us-east-1:{acct}:reserved-instances/{}",
             rng::uuid(&mut rng)
         );
-        let hourly = 0.121;
+        // 1-year no-upfront m6g.xlarge: about 63% of the $0.154 on-demand rate.
+        let hourly = 0.097;
         let mut r = pseudo(&model.period, account, Kind::Reservation, arn.clone());
         r.lines.push(
             Line::new(

@@ -200,6 +200,9 @@ fn resource_day(m: &Model, anomalies: &[Anomaly], res: u32, day: i64, out: &mut 
         }
         for (li, l) in r.lines.iter().enumerate() {
             let mut usage = if l.monthly { l.base / hm } else { l.base };
+            if l.growth != 0.0 {
+                usage *= 1.0 + l.growth * (day - m.period.start_day) as f64;
+            }
             if let Some(wf) = l.variable {
                 let w = if weekend { wf } else { 1.0 };
                 usage *= w * trend * noise * jitter[hour as usize] * diurnal(hour);

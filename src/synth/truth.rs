@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::inject::{Anomaly, AnomalyKind, Scope, WasteItem};
 use super::model::{Kind, Model, PRODUCTS};
-use super::rows::{LINE_TYPES, NO_ANOMALY, Row};
+use super::rows::{LINE_TYPES, LineType, NO_ANOMALY, Row};
 use super::time;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -63,7 +63,12 @@ impl Accum {
             self.anomaly[usize::from(row.anomaly)].add(row.extra);
         }
         if let Some(w) = line.waste {
-            self.waste[usize::from(w)].add(row.cost);
+            // A commitment's waste is its unused part: the amortized cost of its fee row.
+            let wasted = match row.ty {
+                LineType::RIFee | LineType::SavingsPlanRecurringFee => row.effective_cost(),
+                _ => row.cost,
+            };
+            self.waste[usize::from(w)].add(wasted);
         }
         if r.kind != Kind::Billing {
             self.month_base[usize::from(r.account)][usize::from(line.product)] += row.cost;
