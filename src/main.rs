@@ -166,13 +166,11 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<ExitCode> {
         started,
     );
     let stage = std::time::Instant::now();
-    let quiet = args.quiet;
-    let stage_log = move |name: &str, seconds: f64| {
-        if !quiet {
-            eprintln!("curlens: {name} ({seconds:.2} s)");
-        }
-    };
-    let outcome = report::run(&load, &config, week, &args.out, formats, &stage_log)?;
+    let progress = curlens::progress::Progress::new(report::stages(&config), args.quiet);
+    let stage_log = |name: &str, seconds: f64| progress.finished(name, seconds);
+    let outcome = report::run(&load, &config, week, &args.out, formats, &stage_log);
+    progress.end();
+    let outcome = outcome?;
     log(
         &format!("built the report for {}", outcome.model.week),
         stage,

@@ -81,6 +81,23 @@ fn timed<T>(log: StageLog, name: &str, stage: impl FnOnce() -> Result<T>) -> Res
     Ok(out)
 }
 
+/// The names of the stages [`build`] reports to its log, in order, for `config`.
+pub fn stages(config: &Config) -> Vec<&'static str> {
+    let s = &config.sections;
+    [
+        ("daily cube", true),
+        ("budgets", s.budgets),
+        ("cost allocation", s.allocation),
+        ("anomaly detection", s.anomalies),
+        ("optimization rules", s.proposals),
+        ("commitments", true),
+        ("data quality", true),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect()
+}
+
 /// Builds the model; `log` hears about each stage as it ends.
 pub fn build(
     load: &Load,

@@ -10,7 +10,7 @@ pub mod svg;
 
 use std::path::{Path, PathBuf};
 
-pub use build::{WeekChoice, parse_iso_week};
+pub use build::{WeekChoice, parse_iso_week, stages};
 pub use config::Config;
 pub use model::ReportModel;
 

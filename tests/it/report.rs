@@ -251,3 +251,34 @@ fn injected_anomaly_of_the_week_is_reported() {
         "impact {impact} vs injected {extra}"
     );
 }
+
+/// The progress bar's list of stages is the list of stages the report logs, in order.
+#[test]
+fn progress_stages_are_the_logged_stages() {
+    let load = curlens::ingest::load(
+        &[root().join("testdata/sample")],
+        &curlens::ingest::LoadOptions::default(),
+    )
+    .unwrap();
+    let mut config = curlens::report::Config::read(&root().join("testdata/curlens.toml")).unwrap();
+    for allocation in [true, false] {
+        config.sections.allocation = allocation;
+        let logged = std::cell::RefCell::new(Vec::new());
+        let log = |name: &str, _: f64| logged.borrow_mut().push(name.to_string());
+        let out = tempfile::tempdir().unwrap();
+        let formats = curlens::report::Formats {
+            markdown: false,
+            json: true,
+        };
+        curlens::report::run(
+            &load,
+            &config,
+            curlens::report::WeekChoice::Latest,
+            out.path(),
+            formats,
+            &log,
+        )
+        .unwrap();
+        assert_eq!(logged.into_inner(), curlens::report::stages(&config));
+    }
+}
