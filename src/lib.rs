@@ -34,7 +34,6 @@ pub mod format;
 pub mod ingest;
 pub mod inspect;
 pub mod money;
-pub mod progress;
 pub mod render;
 pub mod report;
 pub mod rules;

@@ -2,6 +2,7 @@
 //! (0 ok, 2 error).
 
 mod cli;
+mod progress;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -166,7 +167,7 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<ExitCode> {
         started,
     );
     let stage = std::time::Instant::now();
-    let progress = curlens::progress::Progress::new(report::stages(&config), args.quiet);
+    let progress = progress::Progress::new(report::stages(&config), args.quiet);
     let stage_log = |name: &str, seconds: f64| progress.finished(name, seconds);
     let outcome = report::run(&load, &config, week, &args.out, formats, &stage_log);
     progress.end();
