@@ -31,6 +31,9 @@ impl Kind {
 pub struct Thresholds {
     /// |score| a day needs to be anomalous.
     pub min_score: f64,
+    /// |score| the day after a run needs to end it in the same direction (the tail of a
+    /// spike belongs to it, and its impact is counted whole).
+    pub continue_score: f64,
     /// |actual − expected| over the event, in currency units.
     pub min_impact: f64,
     /// |actual − expected| / expected over the event, in percent.
@@ -45,6 +48,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Self {
             min_score: 3.0,
+            continue_score: 2.0,
             min_impact: 50.0,
             min_impact_pct: 10.0,
             level_shift_min_days: 5,
@@ -130,6 +134,9 @@ pub fn find_events(
         while end + 1 < scores.len() && flagged(scores[end + 1], thresholds) == Some(sign) {
             end += 1;
         }
+        if end + 1 < scores.len() && continues(scores[end + 1], thresholds) == Some(sign) {
+            end += 1;
+        }
         if let Some((shift, frozen)) = level_shift(&levelled, t, end, sign, thresholds, params) {
             let split = shift.first;
             move_history_to_new_level(&mut levelled, &shift);
@@ -205,6 +212,11 @@ fn window_sums(
 fn flagged(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
     let s = score?;
     (s.score.abs() >= thresholds.min_score).then_some(s.score > 0.0)
+}
+
+fn continues(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
+    let s = score?;
+    (s.score.abs() >= thresholds.continue_score.min(thresholds.min_score)).then_some(s.score > 0.0)
 }
 
 fn passes(event: &Event, thresholds: &Thresholds) -> bool {
@@ -327,6 +339,22 @@ mod tests {
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!((e[0].first, e[0].last, e[0].kind), (30, 30, Kind::Spike));
         assert!((e[0].impact() - 600.0).abs() < 5.0, "{e:?}");
+    }
+
+    #[test]
+    fn the_tail_of_a_spike_belongs_to_it() {
+        // Day 30 is far out, day 31 less so: one spike of two days, its impact whole.
+        let mut v = weekly(6, 1000.0, 400.0);
+        v[30] = Some(1400.0);
+        v[31] = Some(1050.0);
+        let p = ScoringParams::default();
+        let scores = seasonal(&v, &p);
+        let day31 = scores[31].unwrap().score;
+        assert!((2.0..3.0).contains(&day31), "day 31 scores {day31}");
+        let e = detect(&v);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!((e[0].first, e[0].last, e[0].kind), (30, 31, Kind::Spike));
+        assert!((e[0].impact() - 450.0).abs() < 5.0, "{e:?}");
     }
 
     #[test]
