@@ -267,3 +267,91 @@ fn real_workshop_gp2_volumes() {
         assert_close(gp2[id], cost, id);
     }
 }
+
+/// Unused commitment per ARN, computed from the export's own columns: the unused fees of
+/// `RIFee` lines for reservations, commitment minus used commitment of
+/// `SavingsPlanRecurringFee` lines for Savings Plans.
+fn unused_by_arn(load: &curlens::ingest::Load) -> BTreeMap<String, f64> {
+    use polars::prelude::*;
+    let num = |c: &str| col(c).cast(DataType::Float64).fill_null(lit(0.0));
+    let is = |t: &str| col("line_item_type").eq(lit(t));
+    let frame = load
+        .frame
+        .clone()
+        .filter(is("RIFee").or(is("SavingsPlanRecurringFee")))
+        .select([
+            when(is("RIFee"))
+                .then(col("ri_arn"))
+                .otherwise(col("sp_arn"))
+                .alias("arn"),
+            when(is("RIFee"))
+                .then(num("ri_unused_amortized_upfront_fee") + num("ri_unused_recurring_fee"))
+                .otherwise(num("sp_total_commitment_to_date") - num("sp_used_commitment"))
+                .alias("unused"),
+        ])
+        .group_by([col("arn")])
+        .agg([col("unused").sum()]);
+    let df = curlens::ingest::collect(frame, load).unwrap();
+    let arns = df.column("arn").unwrap().str().unwrap().clone();
+    let unused = df.column("unused").unwrap().f64().unwrap().clone();
+    arns.iter()
+        .zip(unused.iter())
+        .map(|(a, u)| (a.unwrap().to_string(), u.unwrap()))
+        .collect()
+}
+
+/// Every commitment's utilization proposal (with the limit above 100%, all are listed)
+/// carries the unused commitment the export's own columns give.
+fn check_commitments(load: &curlens::ingest::Load, kind_word: &str) -> usize {
+    let expected = unused_by_arn(load);
+    let constants = Constants {
+        commitment_min_utilization: 1.01,
+        ..all_proposals()
+    };
+    let found = rules::evaluate(load, &constants).unwrap();
+    let by_arn: BTreeMap<&str, &rules::Proposal> = found
+        .proposals
+        .iter()
+        .filter(|p| p.rule == "commitment-utilization")
+        .map(|p| (p.resources[0].resource_id.as_str(), p))
+        .collect();
+    assert_eq!(by_arn.len(), expected.len(), "{:?}", expected.keys());
+    for (arn, unused) in &expected {
+        let p = by_arn[arn.as_str()];
+        assert!(p.action.contains(kind_word), "{}", p.action);
+        assert_close(p.resources[0].period_cost, *unused, arn);
+    }
+    expected.len()
+}
+
+/// The 2018 workshop export: each reservation's utilization finding carries the unused
+/// reservation fees of its `RIFee` lines.
+#[test]
+fn real_workshop_reservation_utilization() {
+    let Some(real) = crate::conformance::real_data() else {
+        return;
+    };
+    let load = load(&[real.join("aws-wa-labs/workshop-cur-parquet")]);
+    assert!(check_commitments(&load, "Reservation") >= 1);
+}
+
+/// `Step5CUR.gz`: each Savings Plan's utilization finding carries its commitment minus its
+/// used commitment, from the Savings Plan lines.
+#[test]
+fn real_step5_savings_plan_utilization() {
+    let Some(real) = crate::conformance::real_data() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (step1, wide) = crate::conformance::hive_headers(&real, tmp.path());
+    let options = curlens::ingest::LoadOptions {
+        header_from: vec![step1, wide],
+        ..curlens::ingest::LoadOptions::default()
+    };
+    let load = curlens::ingest::load(
+        &[real.join("aws-wa-labs/athena-hive-text/Step5CUR.gz")],
+        &options,
+    )
+    .unwrap();
+    assert!(check_commitments(&load, "Savings Plan") >= 1);
+}
