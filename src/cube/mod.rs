@@ -292,13 +292,15 @@ fn nano_units(value: Expr) -> Expr {
     )
 }
 
-/// What [`nano_units`] leaves: `v - units / 10^9`, below half a nano-unit for `|v| < 10^9`.
+/// What [`nano_units`] leaves: `v - units × 10^-9`, below half a nano-unit for `|v| < 10^9`.
+/// Multiplying by the reciprocal, as polars' scalar division does, keeps every figure
+/// identical to the earlier expression form of this split.
 fn nano_rest(value: Expr) -> Expr {
     value.map(
         |c| {
             let values = c.cast(&DataType::Float64)?;
             let rest: Float64Chunked =
-                unary_elementwise_values(values.f64()?, |v| v - units_of(v) as f64 / NANO);
+                unary_elementwise_values(values.f64()?, |v| v - units_of(v) as f64 * (1.0 / NANO));
             Ok(rest.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
