@@ -5,7 +5,9 @@
 #   benches/e2e.sh ROWS [WORKDIR]
 #
 # Needs a release build (cargo build --release) and, for the comparison, `pip install
-# duckdb polars`. Prints one line per engine: wall seconds and peak RSS (MiB).
+# duckdb polars`. Runs every command REPS times (default 3) and prints one line per run:
+# wall seconds, user CPU seconds and peak RSS (KiB). On a busy machine compare CPU time and
+# peak RSS; take the best wall time of the repetitions.
 set -euo pipefail
 rows=${1:?usage: benches/e2e.sh ROWS [WORKDIR]}
 work=${2:-/tmp/curlens-e2e}
@@ -19,16 +21,23 @@ if [ ! -f "$data/truth.json" ]; then
 fi
 files=$(find "$data" -name '*.parquet' | sort)
 
-measure() { # name, command...
+reps=${REPS:-3}
+measure() { # name, command... (standard input, e.g. a script, is replayed on every run)
   local name=$1; shift
-  /usr/bin/time -f "$name wall=%e s peak_rss=%M KiB" "$@" > /dev/null
+  local input; input=$(mktemp)
+  cat > "$input"
+  for _ in $(seq "$reps"); do
+    /usr/bin/time -f "$name wall=%e s cpu=%U s peak_rss=%M KiB" "$@" < "$input" > /dev/null
+  done
+  rm -f "$input"
 }
 
 measure "curlens breakdown (day x account x service x usage type, 7 metrics)" \
   "$bin" breakdown "$data" --by account,service,usage-type --granularity day \
-  --metric unblended,blended,net-unblended,amortized,net-amortized,public-on-demand,usage-quantity --format csv
+  --metric unblended,blended,net-unblended,amortized,net-amortized,public-on-demand,usage-quantity --format csv \
+  < /dev/null
 measure "curlens breakdown (day x service x tag:Project, amortized)" \
-  "$bin" breakdown "$data" --by service,tag:Project --granularity day --metric amortized --format csv
+  "$bin" breakdown "$data" --by service,tag:Project --granularity day --metric amortized --format csv < /dev/null
 
 if python3 -c 'import duckdb' 2>/dev/null; then
   measure "duckdb (day x account x service x usage type, unblended + amortized)" python3 - "$data" <<'PY'

@@ -118,22 +118,27 @@ fn build_from_parts(
 
 /// Looks `wanted` (already normalised with [`normalize_key`]) up in every row of a map
 /// column; rows without the key, or with an empty value, give null.
+///
+/// One pass over the list offsets finds, per row, the index of the matching entry; the
+/// output gathers those entries' string views from the map's value array, so no value is
+/// copied. Each distinct raw key is normalised once per chunk.
 pub fn map_lookup(column: &Column, wanted: &str) -> PolarsResult<Column> {
     let list = column.list()?;
-    let mut cache: HashMap<String, bool> = HashMap::new();
-    let mut out: Vec<Option<&str>> = Vec::with_capacity(list.len());
+    let mut out: Option<StringChunked> = None;
     for array in list.downcast_iter() {
-        lookup_chunk(array, wanted, &mut cache, &mut out)?;
+        let part = lookup_chunk(array, wanted)?;
+        match out.as_mut() {
+            Some(acc) => {
+                acc.append(&part)?;
+            }
+            None => out = Some(part),
+        }
     }
-    Ok(StringChunked::from_iter_options(column.name().clone(), out.into_iter()).into_column())
+    let out = out.unwrap_or_else(|| StringChunked::full_null(PlSmallStr::EMPTY, 0));
+    Ok(out.with_name(column.name().clone()).into_column())
 }
 
-fn lookup_chunk<'a>(
-    array: &'a LargeListArray,
-    wanted: &str,
-    cache: &mut HashMap<String, bool>,
-    out: &mut Vec<Option<&'a str>>,
-) -> PolarsResult<()> {
+fn lookup_chunk(array: &LargeListArray, wanted: &str) -> PolarsResult<StringChunked> {
     let entries = array
         .values()
         .as_any()
@@ -142,34 +147,28 @@ fn lookup_chunk<'a>(
             || polars_err!(SchemaMismatch: "map column entries are not key/value structs"),
         )?;
     let [keys, values] = struct_strings(entries)?;
+    let mut matches: HashMap<&str, bool> = HashMap::new();
     let offsets = array.offsets().as_slice();
-    for row in 0..array.len() {
+    let found = (0..array.len()).map(|row| {
         if !array.is_valid(row) {
-            out.push(None);
-            continue;
+            return None;
         }
         let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-        let found = (start..end).find(|&j| {
-            keys.is_valid(j) && {
-                let raw = keys.value(j);
-                match cache.get(raw) {
-                    Some(hit) => *hit,
-                    None => {
-                        let hit = normalize_key(raw) == wanted;
-                        cache.insert(raw.to_string(), hit);
-                        hit
-                    }
+        (start..end)
+            .find(|&j| {
+                keys.is_valid(j) && {
+                    let raw = keys.value(j);
+                    *matches
+                        .entry(raw)
+                        .or_insert_with(|| normalize_key(raw) == wanted)
                 }
-            }
-        });
-        out.push(
-            found
-                .filter(|&j| values.is_valid(j))
-                .map(|j| values.value(j))
-                .filter(|v| !v.is_empty()),
-        );
-    }
-    Ok(())
+            })
+            .filter(|&j| values.is_valid(j) && values.views()[j].length > 0)
+            .map(|j| j as IdxSize)
+    });
+    let indices = IdxCa::from_iter_options(PlSmallStr::EMPTY, found);
+    let values = StringChunked::with_chunk(PlSmallStr::EMPTY, values.clone());
+    values.take(&indices)
 }
 
 fn struct_strings(entries: &StructArray) -> PolarsResult<[&Utf8ViewArray; 2]> {

@@ -18,6 +18,7 @@ pub mod sql;
 
 use std::path::Path;
 
+use polars::chunked_array::ops::arity::unary_elementwise_values;
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -206,6 +207,18 @@ const NANO: f64 = 1e9;
 
 /// Aggregates the canonical rows of `load`.
 pub fn aggregate(load: &Load, spec: &CubeSpec) -> Result<Cube> {
+    let frame = ingest::collect(plan(load, spec), load)?;
+    let cube = Cube {
+        spec: spec.clone(),
+        frame,
+    };
+    check_tag_keys(load, &cube)?;
+    check_date_range(load, &cube)?;
+    Ok(cube)
+}
+
+/// The lazy plan [`aggregate`] runs: filter, key and metric expressions, exact sums.
+pub fn plan(load: &Load, spec: &CubeSpec) -> LazyFrame {
     let mut lf = load.frame.clone();
     if let Some(predicate) = spec.filters.predicate() {
         lf = lf.filter(predicate);
@@ -223,14 +236,7 @@ pub fn aggregate(load: &Load, spec: &CubeSpec) -> Result<Cube> {
         .map(|m| m.definition().to_polars().alias(m.column()))
         .collect();
     let rows = lf.select(keys.iter().cloned().chain(values).collect::<Vec<_>>());
-    let frame = ingest::collect(exact_sums(rows, spec, len()), load)?;
-    let cube = Cube {
-        spec: spec.clone(),
-        frame,
-    };
-    check_tag_keys(load, &cube)?;
-    check_date_range(load, &cube)?;
-    Ok(cube)
+    exact_sums(rows, spec, len())
 }
 
 /// Group by the key columns of `spec` and sum every metric exactly.
@@ -245,12 +251,8 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
             format!("{}__rest", m.column()),
         );
         let value = col(m.column());
-        let whole = when(value.clone().abs().lt(lit(1e9)))
-            .then((value.clone() * lit(NANO)).round(0, RoundMode::HalfAwayFromZero))
-            .otherwise(lit(0.0))
-            .cast(DataType::Int64);
-        split.push(whole.clone().alias(units.as_str()));
-        split.push((value - whole.cast(DataType::Float64) / lit(NANO)).alias(rest.as_str()));
+        split.push(nano_units(value.clone()).alias(units.as_str()));
+        split.push(nano_rest(value).alias(rest.as_str()));
         sums.push(col(units.as_str()).sum());
         sums.push(col(rest.as_str()).sum());
         combine.push(
@@ -274,12 +276,43 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
 /// The exact, order-independent sum of `value` as one aggregation expression (whole
 /// nano-units as i64 plus the f64 sum of the remainders), for group-bys outside the cube.
 pub fn exact_sum(value: Expr) -> Expr {
-    let whole = when(value.clone().abs().lt(lit(1e9)))
-        .then((value.clone() * lit(NANO)).round(0, RoundMode::HalfAwayFromZero))
-        .otherwise(lit(0.0))
-        .cast(DataType::Int64);
-    let rest = value - whole.clone().cast(DataType::Float64) / lit(NANO);
-    whole.sum().cast(DataType::Float64) / lit(NANO) + rest.sum()
+    nano_units(value.clone()).sum().cast(DataType::Float64) / lit(NANO) + nano_rest(value).sum()
+}
+
+/// Whole nano-units of a value: `round(v × 10^9)` (half away from zero) when `|v| < 10^9`,
+/// else 0 (the whole value then goes to [`nano_rest`]). One pass, no intermediate columns.
+fn nano_units(value: Expr) -> Expr {
+    value.map(
+        |c| {
+            let values = c.cast(&DataType::Float64)?;
+            let units: Int64Chunked = unary_elementwise_values(values.f64()?, units_of);
+            Ok(units.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
+    )
+}
+
+/// What [`nano_units`] leaves: `v - units × 10^-9`, below half a nano-unit for `|v| < 10^9`.
+/// Multiplying by the reciprocal, as polars' scalar division does, keeps every figure
+/// identical to the earlier expression form of this split.
+fn nano_rest(value: Expr) -> Expr {
+    value.map(
+        |c| {
+            let values = c.cast(&DataType::Float64)?;
+            let rest: Float64Chunked =
+                unary_elementwise_values(values.f64()?, |v| v - units_of(v) as f64 * (1.0 / NANO));
+            Ok(rest.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
+    )
+}
+
+fn units_of(v: f64) -> i64 {
+    if v.abs() < 1e9 {
+        (v * NANO).round() as i64
+    } else {
+        0
+    }
 }
 
 /// Re-aggregates a cube to coarser periods or fewer dimensions, exactly.
@@ -376,43 +409,23 @@ fn cube_predicate(filters: &Filters) -> Result<Option<Expr>> {
 
 /// A tag dimension that matched no row at all is most likely a misspelt key.
 fn check_tag_keys(load: &Load, cube: &Cube) -> Result<()> {
-    for d in &cube.spec.dimensions {
+    for d in untagged_dimensions(cube)? {
+        let map = map_of(d);
+        let present = present_keys(load, map)?;
         let (Dimension::Tag(key) | Dimension::CostCategory(key)) = d else {
             continue;
         };
-        let values = cube
-            .frame
-            .column(&d.name())
-            .map_err(Error::polars("reading the cube"))?;
-        let all_untagged = values
-            .str()
-            .map_err(Error::polars("reading the cube"))?
-            .iter()
-            .all(|v| v == Some(dimension::UNTAGGED));
-        if cube.frame.height() == 0 || !all_untagged {
-            continue;
-        }
-        let map = if matches!(d, Dimension::Tag(_)) {
-            "tags"
-        } else {
-            "cost_categories"
-        };
-        let df = ingest::collect(load.frame.clone().select([col(map)]), load)?;
-        let keys =
-            crate::tags::distinct_keys(df.column(map).map_err(Error::polars("reading tags"))?)
-                .map_err(Error::polars("reading tags"))?;
-        let mut normalised: Vec<&str> = keys.iter().map(|(_, n)| n.as_str()).collect();
-        normalised.dedup();
         let wanted = crate::tags::normalize_key(key);
-        if normalised.contains(&wanted.as_str()) {
+        if present.contains(&wanted) {
             continue;
         }
-        let listed = if normalised.is_empty() {
+        let listed = if present.is_empty() {
             "the data has no tags at all".to_string()
         } else {
+            let names: Vec<&str> = present.iter().map(String::as_str).collect();
             format!(
                 "keys present: {}",
-                dimension::closest_first(&wanted, &normalised).join(", ")
+                dimension::closest_first(&wanted, &names).join(", ")
             )
         };
         return Err(Error::Invalid(format!(
@@ -425,6 +438,85 @@ fn check_tag_keys(load: &Load, cube: &Cube) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A cube whose tag and cost-category keys need not all be in the data.
+#[derive(Clone, Debug)]
+pub struct LenientCube {
+    pub cube: Cube,
+    /// The tag and cost-category dimensions whose key no row carries (all `(untagged)`).
+    pub absent_keys: Vec<Dimension>,
+}
+
+/// Like [`aggregate`], but a tag or cost-category key that no row carries is listed in
+/// `absent_keys` instead of failing, and a date range that selects nothing gives an empty
+/// cube instead of an error.
+pub fn aggregate_allowing_absent_keys(load: &Load, spec: &CubeSpec) -> Result<LenientCube> {
+    let frame = ingest::collect(plan(load, spec), load)?;
+    let cube = Cube {
+        spec: spec.clone(),
+        frame,
+    };
+    let mut absent_keys = Vec::new();
+    let mut present: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for d in untagged_dimensions(&cube)? {
+        let map = map_of(d);
+        if !present.contains_key(map) {
+            present.insert(map, present_keys(load, map)?);
+        }
+        let (Dimension::Tag(key) | Dimension::CostCategory(key)) = d else {
+            continue;
+        };
+        if !present[map].contains(&crate::tags::normalize_key(key)) {
+            absent_keys.push(d.clone());
+        }
+    }
+    Ok(LenientCube { cube, absent_keys })
+}
+
+/// The tag and cost-category dimensions of a non-empty cube whose every value is
+/// `(untagged)`.
+fn untagged_dimensions(cube: &Cube) -> Result<Vec<&Dimension>> {
+    let mut out = Vec::new();
+    if cube.frame.height() == 0 {
+        return Ok(out);
+    }
+    for d in &cube.spec.dimensions {
+        if !matches!(d, Dimension::Tag(_) | Dimension::CostCategory(_)) {
+            continue;
+        }
+        let values = cube
+            .frame
+            .column(&d.name())
+            .map_err(Error::polars("reading the cube"))?;
+        let all_untagged = values
+            .str()
+            .map_err(Error::polars("reading the cube"))?
+            .iter()
+            .all(|v| v == Some(dimension::UNTAGGED));
+        if all_untagged {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+fn map_of(d: &Dimension) -> &'static str {
+    if matches!(d, Dimension::Tag(_)) {
+        "tags"
+    } else {
+        "cost_categories"
+    }
+}
+
+/// The normalised keys present in a map column of the data, sorted, without repeats.
+fn present_keys(load: &Load, map: &str) -> Result<Vec<String>> {
+    let df = ingest::collect(load.frame.clone().select([col(map)]), load)?;
+    let keys = crate::tags::distinct_keys(df.column(map).map_err(Error::polars("reading tags"))?)
+        .map_err(Error::polars("reading tags"))?;
+    let mut normalised: Vec<String> = keys.into_iter().map(|(_, n)| n).collect();
+    normalised.dedup();
+    Ok(normalised)
 }
 
 /// A date range that selects nothing gets the range the data covers.

@@ -6,6 +6,7 @@
 //! polars error; `ingest` decodes it and finds the row.
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, Utf8ViewArray};
 
 use crate::tags::build_map_column;
 
@@ -133,7 +134,6 @@ pub fn parse_timestamp_text(column: &Column, origin: &Origin) -> PolarsResult<Co
 /// Re-labels a Parquet timestamp or date as `Datetime(us, UTC)`. Timestamps without a zone
 /// are taken as UTC (AWS writes UTC); zoned ones keep their instant.
 pub fn timestamp_to_utc(column: &Column) -> PolarsResult<Column> {
-    let as_naive_us = column.cast(&DataType::Datetime(TimeUnit::Microseconds, None));
     let physical = match column.dtype() {
         DataType::Datetime(unit, _) => {
             let raw = column.to_physical_repr();
@@ -144,7 +144,9 @@ pub fn timestamp_to_utc(column: &Column) -> PolarsResult<Column> {
             };
             (raw.as_materialized_series().i64()? * factor).into_column()
         }
-        _ => as_naive_us?.to_physical_repr(),
+        _ => column
+            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
+            .to_physical_repr(),
     };
     Ok(physical
         .i64()?
@@ -244,7 +246,7 @@ use crate::calendar::days_in_month;
 /// Maps null literals in text to null.
 pub fn clean_text(column: &Column) -> PolarsResult<Column> {
     let ca = column.str()?;
-    if !ca.iter().any(|v| v.is_some_and(is_null_literal)) {
+    if !ca.downcast_iter().any(has_null_literal) {
         return Ok(column.clone());
     }
     let cleaned: StringChunked = ca
@@ -252,6 +254,25 @@ pub fn clean_text(column: &Column) -> PolarsResult<Column> {
         .map(|v| v.filter(|s| !is_null_literal(s)))
         .collect();
     Ok(cleaned.with_name(column.name().clone()).into_column())
+}
+
+/// Whether any valid value of `array` is a null literal. Reads only the string views: a
+/// null literal is at most 4 bytes long, so its length and inline prefix decide, and the
+/// common case (no literal) never touches the string data.
+fn has_null_literal(array: &Utf8ViewArray) -> bool {
+    let literal_prefixes: [(u32, u32); 3] = NULL_LITERALS.map(|l| {
+        let mut prefix = [0u8; 4];
+        prefix[..l.len()].copy_from_slice(l.as_bytes());
+        (l.len() as u32, u32::from_le_bytes(prefix))
+    });
+    let is_literal = |length: u32, view_prefix: u32| {
+        literal_prefixes
+            .iter()
+            .any(|&(len, prefix)| length == len && (len == 0 || view_prefix == prefix))
+    };
+    array.views().iter().enumerate().any(|(i, view)| {
+        view.length <= 4 && is_literal(view.length, view.prefix) && array.is_valid(i)
+    })
 }
 
 /// Integer account ids lose their leading zeros; pad them back to AWS's 12 digits.
@@ -388,6 +409,39 @@ mod tests {
         );
         let inf = Column::new("c".into(), ["inf"]);
         assert!(parse_number(&inf, &origin(), "a decimal number (money)").is_err());
+    }
+
+    #[test]
+    fn null_literals_in_text_become_null() -> PolarsResult<()> {
+        let c = Column::new(
+            "t".into(),
+            [
+                Some("a"),
+                Some(""),
+                Some("\\N"),
+                Some("NULL"),
+                Some("NULLS"),
+                None,
+                Some("\\Nx"),
+            ],
+        );
+        let cleaned = clean_text(&c)?;
+        let got: Vec<Option<&str>> = cleaned.str()?.iter().collect();
+        assert_eq!(
+            got,
+            [
+                Some("a"),
+                None,
+                None,
+                None,
+                Some("NULLS"),
+                None,
+                Some("\\Nx")
+            ]
+        );
+        let clean = Column::new("t".into(), [Some("a"), None, Some("a long value here")]);
+        assert!(!clean.str()?.downcast_iter().any(has_null_literal));
+        Ok(())
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Computing the report model from a load: one daily cube for totals, movers, EC2-Other and
-//! first-seen values; one small cube per tag key; the anomaly detector; the rules; a
+//! first-seen values; one cube by every tag key at once; the anomaly detector; the rules; a
 //! commitments query; the inspection for data quality and the manifest.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -620,25 +620,42 @@ fn allocation(
     metric: Metric,
     monday: Day,
 ) -> Result<Vec<TagAllocation>> {
+    // One pass over the rows for every key: a cube by all the keys at once, then one small
+    // exact roll-up per key.
+    let mut dimensions: Vec<Dimension> = Vec::new();
+    for key in &config.tag_keys {
+        let dimension = Dimension::Tag(key.clone());
+        if !dimensions.contains(&dimension) {
+            dimensions.push(dimension);
+        }
+    }
+    let spec = CubeSpec {
+        dimensions,
+        granularity: Granularity::Week,
+        metrics: vec![metric],
+        filters: Filters {
+            from: Some(Day(monday.0 - 28)),
+            to: Some(Day(monday.0 + 6)),
+            ..Filters::default()
+        },
+    };
+    let joint = cube::aggregate_allowing_absent_keys(load, &spec)?;
     let mut out = Vec::new();
     for key in &config.tag_keys {
         let dimension = Dimension::Tag(key.clone());
-        let spec = CubeSpec {
-            dimensions: vec![dimension.clone()],
-            granularity: Granularity::Week,
-            metrics: vec![metric],
-            filters: Filters {
-                from: Some(Day(monday.0 - 28)),
-                to: Some(Day(monday.0 + 6)),
-                ..Filters::default()
+        // A key the data does not have: its whole cost is untagged.
+        if joint.cube.frame.height() == 0 || joint.absent_keys.contains(&dimension) {
+            continue;
+        }
+        let c = cube::rollup(
+            &joint.cube,
+            &CubeSpec {
+                dimensions: vec![dimension.clone()],
+                granularity: Granularity::Week,
+                metrics: vec![metric],
+                filters: Filters::default(),
             },
-        };
-        let c = match cube::aggregate(load, &spec) {
-            Ok(c) => c,
-            // A key the data does not have: its whole cost is untagged.
-            Err(Error::Invalid(_)) => continue,
-            Err(e) => return Err(e),
-        };
+        )?;
         let (periods, values, costs) =
             (c.periods()?, c.text(&dimension.name())?, c.values(metric)?);
         let week_start = monday.start_micros();
