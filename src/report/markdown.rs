@@ -314,7 +314,7 @@ fn proposals(out: &mut String, m: &ReportModel) {
     let _ = writeln!(out, "## 7. Optimization proposals\n");
     let _ = writeln!(
         out,
-        "{} proposals; expected savings **{} a month**, combined per resource (not added). Monthly figures are the {:.0}-day analysed period scaled to a month.\n",
+        "{} proposals; expected savings **{} a month**, combined per resource (not added; a commitment to buy counts only for the compute spend the other proposals leave). Monthly figures are the {:.0}-day analysed period scaled to a month.\n",
         p.count,
         money(p.total_monthly_savings),
         p.period_days

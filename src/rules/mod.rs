@@ -407,13 +407,16 @@ pub fn run_rules(ctx: &Context) -> Proposals {
 }
 
 /// Expected savings combined per resource: `cost × (1 − Π(1 − sᵢ/cost))`, never more than
-/// the resource's monthly cost; proposals without resources add up as they are.
+/// the resource's monthly cost. A proposal without resources (a commitment to buy) is sized
+/// on today's eligible compute spend (its monthly cost): its saving counts only for the share
+/// of that spend the changes to instances and functions leave, so buying a commitment and
+/// shrinking what it would cover are not both counted in full.
 pub fn combined_savings(proposals: &[Proposal]) -> f64 {
     let mut per_resource: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    let mut unattributed = 0.0;
+    let mut unattributed = Vec::new();
     for p in proposals {
         if p.resources.is_empty() || p.period_cost <= 0.0 {
-            unattributed += p.savings.expected;
+            unattributed.push(p);
             continue;
         }
         for r in &p.resources {
@@ -430,11 +433,27 @@ pub fn combined_savings(proposals: &[Proposal]) -> f64 {
         }
     }
     let mut total = CompensatedSum::default();
-    total += unattributed;
-    for (cost, kept) in per_resource.values() {
+    let mut compute_saved = CompensatedSum::default();
+    for (id, (cost, kept)) in &per_resource {
         total += cost * (1.0 - kept);
+        if is_commitment_eligible(id) {
+            compute_saved += cost * (1.0 - kept);
+        }
+    }
+    for p in unattributed {
+        let left = if p.monthly_cost > 0.0 {
+            (1.0 - compute_saved.value() / p.monthly_cost).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        total += p.savings.expected * left;
     }
     total.value()
+}
+
+/// Resources whose usage a Compute Savings Plan covers: EC2 instances and Lambda functions.
+fn is_commitment_eligible(resource_id: &str) -> bool {
+    resource_id.starts_with("i-") || resource_id.contains(":function:")
 }
 
 /// A proposal for `resources`, with monthly figures from the period. `saving_share` is the
@@ -487,6 +506,53 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), n);
+    }
+
+    fn bare(
+        rule: &'static str,
+        resource: Option<&str>,
+        monthly_cost: f64,
+        saving: f64,
+    ) -> Proposal {
+        Proposal {
+            rule,
+            title: String::new(),
+            action: String::new(),
+            resources: resource
+                .map(|id| Evidence {
+                    resource_id: id.to_string(),
+                    account: String::new(),
+                    region: String::new(),
+                    tags: BTreeMap::new(),
+                    period_cost: monthly_cost,
+                })
+                .into_iter()
+                .collect(),
+            period_cost: monthly_cost,
+            monthly_cost,
+            savings: Savings {
+                low: saving,
+                expected: saving,
+                high: saving,
+            },
+            formula: String::new(),
+            constants: Vec::new(),
+            confidence: Level::High,
+            effort: Level::Low,
+        }
+    }
+
+    #[test]
+    fn a_commitment_counts_only_for_the_compute_spend_left() {
+        // $1,000 a month of eligible compute; a commitment would save $200 of it. Moving an
+        // instance of $400 a month to Graviton saves $80, and a volume change saves $30.
+        let commitment = bare("savings-plan-commitment", None, 1000.0, 200.0);
+        let graviton = bare("graviton", Some("i-0abc"), 400.0, 80.0);
+        let volume = bare("ebs-gp2-to-gp3", Some("vol-0abc"), 100.0, 30.0);
+        let total = combined_savings(&[commitment.clone(), graviton, volume]);
+        let expected = 80.0 + 30.0 + 200.0 * (1.0 - 80.0 / 1000.0);
+        assert!((total - expected).abs() < 1e-9, "{total} vs {expected}");
+        assert!((combined_savings(&[commitment]) - 200.0).abs() < 1e-9);
     }
 }
 
