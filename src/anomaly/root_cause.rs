@@ -114,7 +114,8 @@ pub fn root_cause(
         .collect();
     deltas.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
     // Started: first billed at most a week before the anomaly. Stopped: last billed
-    // before the end of the data, at most a week before the anomaly or during it.
+    // before the end of the data, the day before the anomaly or during it (a resource that
+    // stopped earlier is already out of a re-levelled baseline).
     let end = table.days.saturating_sub(1);
     let lifecycle: CompensatedSum = deltas
         .iter()
@@ -123,7 +124,7 @@ pub fn root_cause(
                 return false;
             };
             let started = *delta > 0.0 && born + 7 >= first;
-            let stopped = *delta < 0.0 && died < end && died + 7 >= first && died <= last;
+            let stopped = *delta < 0.0 && died < end && died + 3 >= first && died <= last;
             started || stopped
         })
         .map(|(_, delta, _)| *delta)
