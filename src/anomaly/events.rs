@@ -107,7 +107,7 @@ impl Event {
 /// Scores every day of a series (the seasonal or the z-score detector).
 pub type Scorer<'a> = &'a dyn Fn(&[Option<f64>]) -> Vec<Option<DayScore>>;
 
-/// Finds the events of one series.
+/// Finds the events of one series, given its day scores and the scorer that made them.
 ///
 /// After a level shift the history before it is moved to the new level and the days after
 /// it are scored again, so that a later step in the same series is found with its own
@@ -115,13 +115,12 @@ pub type Scorer<'a> = &'a dyn Fn(&[Option<f64>]) -> Vec<Option<DayScore>>;
 /// counts only its own step, so the impacts of consecutive shifts add up.
 pub fn find_events(
     values: &[Option<f64>],
-    score: Scorer,
+    (mut scores, score): (Vec<Option<DayScore>>, Scorer),
     thresholds: &Thresholds,
     params: &ScoringParams,
 ) -> Vec<Event> {
     let mut events = Vec::new();
     let mut levelled = values.to_vec();
-    let mut scores = score(&levelled);
     // The last level shift reported, with its frozen baseline, while it is still open.
     let mut open_shift: Option<(usize, Vec<Option<f64>>)> = None;
     let mut t = 0;
@@ -328,7 +327,8 @@ mod tests {
 
     fn detect(values: &[Option<f64>]) -> Vec<Event> {
         let p = ScoringParams::default();
-        find_events(values, &|v| seasonal(v, &p), &Thresholds::default(), &p)
+        let score = |v: &[Option<f64>]| seasonal(v, &p);
+        find_events(values, (score(values), &score), &Thresholds::default(), &p)
     }
 
     #[test]
@@ -461,7 +461,8 @@ mod tests {
         let mut v = weekly(6, 1000.0, 1000.0);
         v[30] = Some(1600.0);
         let p = ScoringParams::default();
-        let e = find_events(&v, &|v| rolling_zscore(v, &p), &Thresholds::default(), &p);
+        let score = |v: &[Option<f64>]| rolling_zscore(v, &p);
+        let e = find_events(&v, (score(&v), &score), &Thresholds::default(), &p);
         assert_eq!(e.len(), 1, "{e:?}");
     }
 }

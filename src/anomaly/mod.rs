@@ -322,8 +322,9 @@ fn score_series(values: &[Option<f64>], options: &Options) -> SeriesResult {
         Method::Zscore => detectors::rolling_zscore(v, &params),
         Method::Seasonal | Method::LevelShift => detectors::seasonal(v, &params),
     };
-    let days = score(values).iter().flatten().count();
-    let mut events = events::find_events(values, &score, &options.thresholds, &params);
+    let scores = score(values);
+    let days = scores.iter().flatten().count();
+    let mut events = events::find_events(values, (scores, &score), &options.thresholds, &params);
     if options.method != Method::Zscore
         && !events.iter().any(|e| e.kind == Kind::LevelShift)
         && let Some(shift) = changepoint::scan(values, &options.thresholds, 1e-3)
