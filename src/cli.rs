@@ -331,6 +331,11 @@ pub struct BreakdownArgs {
     #[arg(long, value_name = "FILE")]
     pub cube_out: Option<PathBuf>,
 
+    /// How to compute the cube: auto (typed Parquet in batches where it applies, else the
+    /// frame engine) or frame (the frame engine for every input). Both give the same result.
+    #[arg(long, default_value = "auto")]
+    pub engine: String,
+
     /// A file whose first line names the columns of header-less extracts.
     #[arg(long, value_name = "FILE")]
     pub header_from: Vec<PathBuf>,

@@ -89,6 +89,7 @@ fn breakdown(args: cli::BreakdownArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         };
         let load = curlens::ingest::load(&args.paths, &options)?;
+        let engine = cube::Engine::parse(&args.engine)?;
         match &args.cube_out {
             Some(path) => {
                 let mut full = CubeSpec::daily(wanted.dimensions.clone());
@@ -96,7 +97,7 @@ fn breakdown(args: cli::BreakdownArgs) -> anyhow::Result<ExitCode> {
                 if granularity == Granularity::Hour {
                     full.granularity = Granularity::Hour;
                 }
-                let saved = cube::aggregate(&load, &full)?;
+                let saved = cube::aggregate_on(&load, &full, engine)?;
                 cube::write_cube(&saved, path)?;
                 cube::rollup(
                     &saved,
@@ -106,7 +107,7 @@ fn breakdown(args: cli::BreakdownArgs) -> anyhow::Result<ExitCode> {
                     },
                 )?
             }
-            None => cube::aggregate(&load, &wanted)?,
+            None => cube::aggregate_on(&load, &wanted, engine)?,
         }
     };
     let format = match args.format {

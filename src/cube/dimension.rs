@@ -147,6 +147,18 @@ impl Dimension {
         }
     }
 
+    /// The canonical columns the dimension reads (for tags and cost categories, the map).
+    pub fn inputs(&self) -> Vec<&'static str> {
+        match self {
+            Dimension::ServiceName => vec!["service_name", "product_code"],
+            Dimension::Category => vec!["product_code", "usage_type"],
+            Dimension::InstanceFamily => vec!["instance_type"],
+            Dimension::Tag(_) => vec!["tags"],
+            Dimension::CostCategory(_) => vec!["cost_categories"],
+            other => vec![canonical_column(other)],
+        }
+    }
+
     /// The dimension's value per canonical row, never null.
     pub fn expr(&self) -> Expr {
         let text = |c: &str| col(c);

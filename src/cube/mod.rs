@@ -14,6 +14,7 @@ pub mod dimension;
 pub mod expr;
 pub mod filter;
 pub mod metric;
+mod native;
 pub mod sql;
 
 use std::path::Path;
@@ -207,7 +208,34 @@ const NANO: f64 = 1e9;
 
 /// Aggregates the canonical rows of `load`.
 pub fn aggregate(load: &Load, spec: &CubeSpec) -> Result<Cube> {
-    let frame = ingest::collect(plan(load, spec), load)?;
+    aggregate_on(load, spec, Engine::Auto)
+}
+
+/// Which engine computes a cube.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// The Parquet path where it applies (typed Parquet inputs), else the frame engine.
+    #[default]
+    Auto,
+    /// The frame engine (polars' streaming engine) for every input.
+    Frame,
+}
+
+impl Engine {
+    pub fn parse(text: &str) -> Result<Engine> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Engine::Auto),
+            "frame" | "polars" => Ok(Engine::Frame),
+            _ => Err(Error::Invalid(format!(
+                "unknown engine `{text}`; valid: auto, frame"
+            ))),
+        }
+    }
+}
+
+/// [`aggregate`] on a chosen engine; both give the same cube.
+pub fn aggregate_on(load: &Load, spec: &CubeSpec, engine: Engine) -> Result<Cube> {
+    let frame = cube_frame(load, spec, engine)?;
     let cube = Cube {
         spec: spec.clone(),
         frame,
@@ -217,9 +245,44 @@ pub fn aggregate(load: &Load, spec: &CubeSpec) -> Result<Cube> {
     Ok(cube)
 }
 
-/// The lazy plan [`aggregate`] runs: filter, key and metric expressions, exact sums.
+/// The cube's frame: pre-aggregated on the Parquet path and finished by the frame engine,
+/// or computed by the frame engine from the rows.
+fn cube_frame(load: &Load, spec: &CubeSpec, engine: Engine) -> Result<DataFrame> {
+    if engine == Engine::Auto
+        && let Some(pre) = native::pre_aggregate(load, spec)?
+    {
+        return finish_pre_aggregated(pre, spec)
+            .collect()
+            .map_err(Error::polars("finishing the cube"));
+    }
+    ingest::collect(plan(load, spec), load)
+}
+
+/// The lazy plan [`aggregate`] runs on the frame engine: filter, key and metric
+/// expressions, exact sums.
 pub fn plan(load: &Load, spec: &CubeSpec) -> LazyFrame {
-    let mut lf = load.frame.clone();
+    let values: Vec<Expr> = spec
+        .metrics
+        .iter()
+        .map(|m| m.definition().to_polars().alias(m.column()))
+        .collect();
+    exact_sums(keyed(load.frame.clone(), spec, values), spec, len())
+}
+
+/// The same cube from rows already summed per period and canonical input (the Parquet
+/// path): the same filter and key expressions, the sums of the split metric columns.
+fn finish_pre_aggregated(pre: DataFrame, spec: &CubeSpec) -> LazyFrame {
+    let mut values = vec![col(ROWS)];
+    for m in &spec.metrics {
+        values.push(col(units_column(m.column())));
+        values.push(col(rest_column(m.column())));
+    }
+    summed(keyed(pre.lazy(), spec, values), spec, col(ROWS).sum())
+}
+
+/// `rows` filtered, with the period, currency and dimension keys, and `values`.
+fn keyed(rows: LazyFrame, spec: &CubeSpec, values: Vec<Expr>) -> LazyFrame {
+    let mut lf = rows;
     if let Some(predicate) = spec.filters.predicate() {
         lf = lf.filter(predicate);
     }
@@ -230,29 +293,27 @@ pub fn plan(load: &Load, spec: &CubeSpec) -> LazyFrame {
             .filter(|d| **d != Dimension::Currency)
             .map(|d| d.expr().alias(d.name())),
     );
-    let values: Vec<Expr> = spec
-        .metrics
-        .iter()
-        .map(|m| m.definition().to_polars().alias(m.column()))
-        .collect();
-    let rows = lf.select(keys.iter().cloned().chain(values).collect::<Vec<_>>());
-    exact_sums(rows, spec, len())
+    lf.select(keys.into_iter().chain(values).collect::<Vec<_>>())
 }
 
-/// Group by the key columns of `spec` and sum every metric exactly.
-fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
+/// The column of a metric's whole nano-units before they are summed.
+pub(crate) fn units_column(metric_column: &str) -> String {
+    format!("{metric_column}__units")
+}
+
+/// The column of a metric's sub-nano remainders before they are summed.
+pub(crate) fn rest_column(metric_column: &str) -> String {
+    format!("{metric_column}__rest")
+}
+
+/// Group by the key columns of `spec` and sum every metric exactly, from each metric's
+/// split columns ([`units_column`], [`rest_column`]); `count` gives the row count.
+fn summed(split: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
     let key_cols: Vec<Expr> = spec.key_columns().iter().map(|k| col(k.as_str())).collect();
-    let mut split = Vec::new();
     let mut sums = vec![count.cast(DataType::UInt64).alias(ROWS)];
     let mut combine = Vec::new();
     for m in &spec.metrics {
-        let (units, rest) = (
-            format!("{}__units", m.column()),
-            format!("{}__rest", m.column()),
-        );
-        let value = col(m.column());
-        split.push(nano_units(value.clone()).alias(units.as_str()));
-        split.push(nano_rest(value).alias(rest.as_str()));
+        let (units, rest) = (units_column(m.column()), rest_column(m.column()));
         sums.push(col(units.as_str()).sum());
         sums.push(col(rest.as_str()).sum());
         combine.push(
@@ -263,7 +324,7 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
     let mut out = key_cols.clone();
     out.extend(combine);
     out.push(col(ROWS));
-    rows.with_columns(split)
+    split
         .group_by(key_cols.clone())
         .agg(sums)
         .select(out)
@@ -271,6 +332,22 @@ fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
             key_cols,
             SortMultipleOptions::default().with_maintain_order(true),
         )
+}
+
+/// Group by the key columns of `spec` and sum every metric column exactly.
+fn exact_sums(rows: LazyFrame, spec: &CubeSpec, count: Expr) -> LazyFrame {
+    let split: Vec<Expr> = spec
+        .metrics
+        .iter()
+        .flat_map(|m| {
+            let value = col(m.column());
+            [
+                nano_units(value.clone()).alias(units_column(m.column())),
+                nano_rest(value).alias(rest_column(m.column())),
+            ]
+        })
+        .collect();
+    summed(rows.with_columns(split), spec, count)
 }
 
 /// The exact, order-independent sum of `value` as one aggregation expression (whole
@@ -300,11 +377,17 @@ fn nano_rest(value: Expr) -> Expr {
         |c| {
             let values = c.cast(&DataType::Float64)?;
             let rest: Float64Chunked =
-                unary_elementwise_values(values.f64()?, |v| v - units_of(v) as f64 * (1.0 / NANO));
+                unary_elementwise_values(values.f64()?, |v| split_nano(v).1);
             Ok(rest.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
     )
+}
+
+/// A value split into whole nano-units and the remainder, as both engines sum it.
+pub(crate) fn split_nano(v: f64) -> (i64, f64) {
+    let units = units_of(v);
+    (units, v - units as f64 * (1.0 / NANO))
 }
 
 fn units_of(v: f64) -> i64 {
@@ -452,7 +535,7 @@ pub struct LenientCube {
 /// `absent_keys` instead of failing, and a date range that selects nothing gives an empty
 /// cube instead of an error.
 pub fn aggregate_allowing_absent_keys(load: &Load, spec: &CubeSpec) -> Result<LenientCube> {
-    let frame = ingest::collect(plan(load, spec), load)?;
+    let frame = cube_frame(load, spec, Engine::Auto)?;
     let cube = Cube {
         spec: spec.clone(),
         frame,

@@ -1,0 +1,431 @@
+//! One unit of work of the Parquet path: a row range of one row group, read in batches
+//! with string columns kept dictionary-encoded, each row reduced to its period, its slot
+//! ids and its split metric values, and summed into [`Groups`].
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use arrow_array::{Array, ArrayRef, MapArray, RecordBatch, StringArray};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType as ArrowType, TimeUnit as ArrowUnit};
+use hashbrown::HashMap;
+
+use super::bind::{Binding, Layout, NumberSource, ValueSource};
+use super::groups::{Groups, Interner, NULL_ID, NULL_PERIOD};
+use crate::cube::expr::{Cond, E};
+use crate::ingest::parse::is_null_literal;
+
+/// What one unit produced: its groups, keyed by ids of its own interners (one per slot).
+pub struct Partial {
+    pub groups: Groups,
+    pub interners: Vec<Interner>,
+}
+
+/// The per-unit state: interners, caches of dictionary mappings and normalised map keys.
+pub struct UnitScan<'a> {
+    layout: &'a Layout,
+    binding: &'a Binding,
+    interners: Vec<Interner>,
+    /// Per slot: the last dictionary seen and its codes' ids.
+    dictionaries: Vec<Option<(ArrayRef, Vec<u32>)>>,
+    /// Per map column: raw key → the slot it feeds, if any.
+    map_keys: HashMap<String, HashMap<Box<str>, Option<usize>>>,
+    groups: Groups,
+}
+
+/// A failure to read a batch, as text; the caller names the file.
+pub type ScanError = String;
+
+impl<'a> UnitScan<'a> {
+    pub fn new(layout: &'a Layout, binding: &'a Binding) -> Self {
+        Self {
+            layout,
+            binding,
+            interners: layout.slots.iter().map(|_| Interner::default()).collect(),
+            dictionaries: layout.slots.iter().map(|_| None).collect(),
+            map_keys: HashMap::new(),
+            groups: Groups::new(layout.key_width, layout.metrics.len()),
+        }
+    }
+
+    pub fn finish(self) -> Partial {
+        Partial {
+            groups: self.groups,
+            interners: self.interners,
+        }
+    }
+
+    /// Sums every row of `batch` into the unit's groups.
+    pub fn add_batch(&mut self, batch: &RecordBatch) -> Result<(), ScanError> {
+        let rows = batch.num_rows();
+        let periods = self.periods(batch)?;
+        let ids = self.slot_ids(batch, rows)?;
+        let numbers = self.numbers(batch, rows)?;
+        let values: Vec<Vec<f64>> = self
+            .layout
+            .metrics
+            .iter()
+            .map(|e| self.eval(e, &ids, &numbers, rows))
+            .collect();
+        let split: Vec<Vec<(i64, f64)>> = values
+            .iter()
+            .map(|v| v.iter().map(|&x| crate::cube::split_nano(x)).collect())
+            .collect();
+        let width = self.layout.key_width;
+        let mut key = vec![NULL_ID; width];
+        for row in 0..rows {
+            for (k, slot) in key.iter_mut().zip(&ids[..width]) {
+                *k = slot[row];
+            }
+            let group = self.groups.group_of(periods[row], &key);
+            self.groups.add_row(group, split.iter().map(|m| m[row]));
+        }
+        Ok(())
+    }
+
+    /// Each row's period start (UTC microseconds), or [`NULL_PERIOD`].
+    fn periods(&self, batch: &RecordBatch) -> Result<Vec<i64>, ScanError> {
+        let column = column(batch, &self.binding.usage_start)?;
+        let ArrowType::Timestamp(unit, _) = column.data_type() else {
+            return Err(format!(
+                "column `{}` is not a timestamp",
+                self.binding.usage_start
+            ));
+        };
+        let micros: Vec<Option<i64>> = match unit {
+            ArrowUnit::Second => to_micros(column.as_primitive::<TimestampSecondType>(), |v| {
+                v.checked_mul(1_000_000)
+            }),
+            ArrowUnit::Millisecond => {
+                to_micros(column.as_primitive::<TimestampMillisecondType>(), |v| {
+                    v.checked_mul(1_000)
+                })
+            }
+            ArrowUnit::Microsecond => {
+                to_micros(column.as_primitive::<TimestampMicrosecondType>(), Some)
+            }
+            ArrowUnit::Nanosecond => {
+                to_micros(column.as_primitive::<TimestampNanosecondType>(), |v| {
+                    Some(v.div_euclid(1_000))
+                })
+            }
+        };
+        let step = self.layout.period.micros();
+        Ok(micros
+            .into_iter()
+            .map(|m| m.map_or(NULL_PERIOD, |m| m.div_euclid(step) * step))
+            .collect())
+    }
+
+    /// Per slot, each row's id in that slot's interner.
+    fn slot_ids(&mut self, batch: &RecordBatch, rows: usize) -> Result<Vec<Vec<u32>>, ScanError> {
+        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); self.layout.slots.len()];
+        let mut lookups: Vec<(String, Vec<(usize, String)>)> = Vec::new();
+        for (s, source) in self.binding.slots.iter().enumerate() {
+            match source {
+                ValueSource::Column(name) => ids[s] = self.column_ids(s, column(batch, name)?)?,
+                ValueSource::Literal(v) => ids[s] = vec![self.interners[s].intern(v); rows],
+                ValueSource::Null => ids[s] = vec![NULL_ID; rows],
+                ValueSource::MapLookup { map, key } => {
+                    match lookups.iter_mut().find(|(m, _)| m == map) {
+                        Some((_, wanted)) => wanted.push((s, key.clone())),
+                        None => lookups.push((map.clone(), vec![(s, key.clone())])),
+                    }
+                }
+            }
+        }
+        for (map, wanted) in lookups {
+            let array = column(batch, &map)?;
+            let array = array
+                .as_any()
+                .downcast_ref::<MapArray>()
+                .ok_or_else(|| format!("column `{map}` is not a MAP"))?;
+            for (s, values) in self.map_ids(&map, array, &wanted)? {
+                ids[s] = values;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Ids of a dictionary-encoded text column; a dictionary seen in the previous batch
+    /// keeps its mapping.
+    fn column_ids(&mut self, slot: usize, array: &ArrayRef) -> Result<Vec<u32>, ScanError> {
+        let dict = array
+            .as_dictionary_opt::<Int32Type>()
+            .ok_or_else(|| format!("text column of type {} not read as a dictionary", array.data_type()))?;
+        let reuse = matches!(&self.dictionaries[slot], Some((values, _)) if Arc::ptr_eq(values, dict.values()));
+        if !reuse {
+            let values = dict
+                .values()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| "dictionary values are not text".to_string())?;
+            let interner = &mut self.interners[slot];
+            let mapping: Vec<u32> = (0..values.len())
+                .map(|i| {
+                    if values.is_null(i) || is_null_literal(values.value(i)) {
+                        NULL_ID
+                    } else {
+                        interner.intern(values.value(i))
+                    }
+                })
+                .collect();
+            self.dictionaries[slot] = Some((dict.values().clone(), mapping));
+        }
+        let mapping = &self.dictionaries[slot].as_ref().expect("set above").1;
+        let keys = dict.keys();
+        let codes = keys.values();
+        Ok(match keys.nulls() {
+            None => codes
+                .iter()
+                .map(|&c| mapping.get(c as usize).copied().unwrap_or(NULL_ID))
+                .collect(),
+            Some(nulls) => codes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    if nulls.is_valid(i) {
+                        mapping.get(c as usize).copied().unwrap_or(NULL_ID)
+                    } else {
+                        NULL_ID
+                    }
+                })
+                .collect(),
+        })
+    }
+
+    /// For each wanted `(slot, normalised key)` of one MAP column, each row's value id:
+    /// the value of the first entry whose key normalises to it; empty values are null.
+    fn map_ids(
+        &mut self,
+        map: &str,
+        array: &MapArray,
+        wanted: &[(usize, String)],
+    ) -> Result<Vec<(usize, Vec<u32>)>, ScanError> {
+        let keys = array
+            .keys()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| format!("keys of MAP column `{map}` are not text"))?;
+        let values = array
+            .values()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| format!("values of MAP column `{map}` are not text"))?;
+        let cache = self.map_keys.entry(map.to_string()).or_default();
+        let offsets = array.value_offsets();
+        let rows = array.len();
+        let mut out: Vec<Vec<u32>> = vec![vec![NULL_ID; rows]; wanted.len()];
+        let mut found: Vec<Option<usize>> = vec![None; wanted.len()];
+        for row in 0..rows {
+            if array.is_null(row) {
+                continue;
+            }
+            found.fill(None);
+            for entry in offsets[row] as usize..offsets[row + 1] as usize {
+                if keys.is_null(entry) {
+                    continue;
+                }
+                let raw = keys.value(entry);
+                let target = match cache.get(raw) {
+                    Some(t) => *t,
+                    None => {
+                        let normalised = crate::tags::normalize_key(raw);
+                        let t = wanted.iter().position(|(_, k)| *k == normalised);
+                        cache.insert(raw.into(), t);
+                        t
+                    }
+                };
+                if let Some(t) = target
+                    && found[t].is_none()
+                {
+                    found[t] = Some(entry);
+                }
+            }
+            for (t, entry) in found.iter().enumerate() {
+                let Some(entry) = *entry else { continue };
+                if values.is_valid(entry) && !values.value(entry).is_empty() {
+                    out[t][row] = self.interners[wanted[t].0].intern(values.value(entry));
+                }
+            }
+        }
+        Ok(wanted.iter().map(|(s, _)| *s).zip(out).collect())
+    }
+
+    fn numbers(&self, batch: &RecordBatch, rows: usize) -> Result<Vec<Numbers>, ScanError> {
+        self.binding
+            .numbers
+            .iter()
+            .map(|source| match source {
+                NumberSource::Null => Ok(Numbers {
+                    values: vec![0.0; rows],
+                    valid: None,
+                    all_null: true,
+                }),
+                NumberSource::Column(name) => Numbers::of(column(batch, name)?),
+            })
+            .collect()
+    }
+
+    /// The value of a metric expression for every row of the batch.
+    fn eval(&self, e: &E, ids: &[Vec<u32>], numbers: &[Numbers], rows: usize) -> Vec<f64> {
+        match e {
+            E::Num(c) => self.number(c, numbers).map_or(vec![0.0; rows], Numbers::zero_filled),
+            E::Zero | E::Text(_) | E::StrLit(_) => vec![0.0; rows],
+            E::Sub(a, b) => zip(self.eval(a, ids, numbers, rows), &self.eval(b, ids, numbers, rows), |x, y| x - y),
+            E::Add(a, b) => zip(self.eval(a, ids, numbers, rows), &self.eval(b, ids, numbers, rows), |x, y| x + y),
+            E::Coalesce(cols, fallback) => {
+                let mut out = self.eval(fallback, ids, numbers, rows);
+                for c in cols.iter().rev() {
+                    if let Some(n) = self.number(c, numbers) {
+                        for (row, v) in out.iter_mut().enumerate() {
+                            if n.is_valid(row) {
+                                *v = n.values[row];
+                            }
+                        }
+                    }
+                }
+                out
+            }
+            E::Case(arms, otherwise) => {
+                let mut out = self.eval(otherwise, ids, numbers, rows);
+                for (cond, value) in arms.iter().rev() {
+                    let mask = self.cond(cond, ids, numbers, rows);
+                    let value = self.eval(value, ids, numbers, rows);
+                    for row in 0..rows {
+                        if mask[row] {
+                            out[row] = value[row];
+                        }
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    fn number<'n>(&self, column: &str, numbers: &'n [Numbers]) -> Option<&'n Numbers> {
+        self.layout.number_index(column).map(|i| &numbers[i])
+    }
+
+    fn cond(&self, cond: &Cond, ids: &[Vec<u32>], numbers: &[Numbers], rows: usize) -> Vec<bool> {
+        match cond {
+            Cond::Eq(c, v) => self.text_test(c, ids, rows, |s| s == *v),
+            Cond::ContainsAny(c, needles) => {
+                self.text_test(c, ids, rows, |s| needles.iter().any(|n| s.contains(n)))
+            }
+            Cond::NotNull(c) => self.present(c, ids, numbers, rows),
+            Cond::Null(c) => self.present(c, ids, numbers, rows).into_iter().map(|p| !p).collect(),
+            Cond::And(a, b) => {
+                let b = self.cond(b, ids, numbers, rows);
+                let mut a = self.cond(a, ids, numbers, rows);
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = *x && y;
+                }
+                a
+            }
+        }
+    }
+
+    /// `test` of each row's text in canonical column `c`; null is false.
+    fn text_test(&self, c: &str, ids: &[Vec<u32>], rows: usize, test: impl Fn(&str) -> bool) -> Vec<bool> {
+        let Some(slot) = self.layout.text_slot(c) else {
+            return vec![false; rows];
+        };
+        let interner = &self.interners[slot];
+        let table: Vec<bool> = (0..interner.len())
+            .map(|id| interner.value(id as u32).is_some_and(&test))
+            .collect();
+        ids[slot].iter().map(|&id| table[id as usize]).collect()
+    }
+
+    fn present(&self, c: &str, ids: &[Vec<u32>], numbers: &[Numbers], rows: usize) -> Vec<bool> {
+        if let Some(n) = self.number(c, numbers) {
+            return (0..rows).map(|row| n.is_valid(row)).collect();
+        }
+        match self.layout.text_slot(c) {
+            Some(slot) => ids[slot].iter().map(|&id| id != NULL_ID).collect(),
+            None => vec![false; rows],
+        }
+    }
+}
+
+fn zip(mut a: Vec<f64>, b: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x = f(*x, *y);
+    }
+    a
+}
+
+/// One numeric input of a batch as f64, with its nulls.
+pub struct Numbers {
+    values: Vec<f64>,
+    valid: Option<NullBuffer>,
+    all_null: bool,
+}
+
+impl Numbers {
+    fn of(array: &ArrayRef) -> Result<Numbers, ScanError> {
+        let values: Vec<f64> = match array.data_type() {
+            ArrowType::Float64 => array.as_primitive::<Float64Type>().values().to_vec(),
+            ArrowType::Float32 => array
+                .as_primitive::<Float32Type>()
+                .values()
+                .iter()
+                .map(|&v| f64::from(v))
+                .collect(),
+            ArrowType::Int32 => array
+                .as_primitive::<Int32Type>()
+                .values()
+                .iter()
+                .map(|&v| f64::from(v))
+                .collect(),
+            ArrowType::Int64 => array
+                .as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .map(|&v| v as f64)
+                .collect(),
+            other => return Err(format!("a number column read as {other}")),
+        };
+        Ok(Numbers {
+            values,
+            valid: array.logical_nulls(),
+            all_null: false,
+        })
+    }
+
+    fn is_valid(&self, row: usize) -> bool {
+        !self.all_null && self.valid.as_ref().is_none_or(|n| n.is_valid(row))
+    }
+
+    fn zero_filled(&self) -> Vec<f64> {
+        match (&self.valid, self.all_null) {
+            (_, true) => vec![0.0; self.values.len()],
+            (None, false) => self.values.clone(),
+            (Some(n), false) => self
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| if n.is_valid(i) { v } else { 0.0 })
+                .collect(),
+        }
+    }
+}
+
+fn to_micros<T: arrow_array::types::ArrowPrimitiveType<Native = i64>>(
+    array: &arrow_array::PrimitiveArray<T>,
+    convert: impl Fn(i64) -> Option<i64>,
+) -> Vec<Option<i64>> {
+    array.iter().map(|v| v.and_then(&convert)).collect()
+}
+
+fn column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b ArrayRef, ScanError> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| format!("column `{name}` missing from the batch"))
+}
+
