@@ -331,8 +331,9 @@ pub struct BreakdownArgs {
     #[arg(long, value_name = "FILE")]
     pub cube_out: Option<PathBuf>,
 
-    /// How to compute the cube: auto (typed Parquet in batches where it applies, else the
-    /// frame engine) or frame (the frame engine for every input). Both give the same result.
+    /// How to compute the cube: auto (the Parquet path where it applies, else the frame
+    /// engine), frame (the frame engine for every input) or parquet (the Parquet path, or an
+    /// error saying why it does not apply). All give the same result.
     #[arg(long, default_value = "auto")]
     pub engine: String,
 

@@ -219,6 +219,8 @@ pub enum Engine {
     Auto,
     /// The frame engine (polars' streaming engine) for every input.
     Frame,
+    /// The Parquet path, or an error saying why it does not apply.
+    Parquet,
 }
 
 impl Engine {
@@ -226,8 +228,9 @@ impl Engine {
         match text.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(Engine::Auto),
             "frame" | "polars" => Ok(Engine::Frame),
+            "parquet" => Ok(Engine::Parquet),
             _ => Err(Error::Invalid(format!(
-                "unknown engine `{text}`; valid: auto, frame"
+                "unknown engine `{text}`; valid: auto, frame, parquet"
             ))),
         }
     }
@@ -248,12 +251,20 @@ pub fn aggregate_on(load: &Load, spec: &CubeSpec, engine: Engine) -> Result<Cube
 /// The cube's frame: pre-aggregated on the Parquet path and finished by the frame engine,
 /// or computed by the frame engine from the rows.
 fn cube_frame(load: &Load, spec: &CubeSpec, engine: Engine) -> Result<DataFrame> {
-    if engine == Engine::Auto
-        && let Some(pre) = native::pre_aggregate(load, spec)?
-    {
-        return finish_pre_aggregated(pre, spec)
-            .collect()
-            .map_err(Error::polars("finishing the cube"));
+    if engine != Engine::Frame {
+        match native::pre_aggregate(load, spec)? {
+            native::Outcome::Done(pre) => {
+                return finish_pre_aggregated(pre, spec)
+                    .collect()
+                    .map_err(Error::polars("finishing the cube"));
+            }
+            native::Outcome::NotApplicable(reason) if engine == Engine::Parquet => {
+                return Err(Error::Invalid(format!(
+                    "the Parquet engine does not apply: {reason}"
+                )));
+            }
+            native::Outcome::NotApplicable(_) => {}
+        }
     }
     ingest::collect(plan(load, spec), load)
 }
@@ -376,8 +387,7 @@ fn nano_rest(value: Expr) -> Expr {
     value.map(
         |c| {
             let values = c.cast(&DataType::Float64)?;
-            let rest: Float64Chunked =
-                unary_elementwise_values(values.f64()?, |v| split_nano(v).1);
+            let rest: Float64Chunked = unary_elementwise_values(values.f64()?, |v| split_nano(v).1);
             Ok(rest.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),

@@ -6,6 +6,8 @@ mod ingest;
 mod bad_input;
 // The cost cube: reconciliation, filters, exact sums, saved cubes.
 mod cube;
+// The cube's two engines give the same cube.
+mod engines;
 // The binary end to end: output and exit codes.
 mod cli;
 // Real third-party exports from ../shared/testdata/real, when present.

@@ -12,7 +12,7 @@ use crate::cube::expr::{Cond, E};
 use crate::cube::{CubeSpec, Dimension, Granularity};
 use crate::ingest::FilePlan;
 use crate::schema::{self, Kind, Source};
-use crate::tags::normalize_key;
+use crate::tags::{display_key_from_column, normalize_key};
 
 /// One value per row that the path interns: a canonical text column, or one key of a
 /// canonical map column.
@@ -182,7 +182,13 @@ pub enum ValueSource {
     Column(String),
     /// The value of the first entry whose key normalises to `key` in a MAP column; an empty
     /// value is null.
-    MapLookup { map: String, key: String },
+    MapLookup {
+        map: String,
+        key: String,
+    },
+    /// Flat tag columns (`resource_tags_user_team`) whose keys normalise to the wanted key,
+    /// in column order: the first one with a value (null literals are null).
+    Flat(Vec<String>),
     Literal(&'static str),
     Null,
 }
@@ -205,46 +211,80 @@ pub struct Binding {
 }
 
 impl Binding {
-    /// Binds `layout` to the columns of `plan`, typed as `arrow`; `None` when a column
+    /// Binds `layout` to the columns of `plan`, typed as `arrow`; the reason when a column
     /// needs a conversion this path does not make.
-    pub fn of(layout: &Layout, plan: &FilePlan, arrow: &ArrowSchema) -> Option<Binding> {
+    pub fn of(layout: &Layout, plan: &FilePlan, arrow: &ArrowSchema) -> Result<Binding, String> {
         let mut columns = BTreeSet::new();
         let mut slots = Vec::with_capacity(layout.slots.len());
         for slot in &layout.slots {
             let source = match slot {
-                Slot::Text(c) => text_source(c, plan, arrow)?,
-                Slot::MapEntry { map, key } => map_source(map, key, plan, arrow)?,
-            };
+                Slot::Text(c) => text_source(c, plan, arrow),
+                Slot::MapEntry { map, key } => map_source(map, key, plan, arrow),
+            }
+            .ok_or_else(|| unsupported(slot_column(slot), plan, arrow))?;
             match &source {
                 ValueSource::Column(c) | ValueSource::MapLookup { map: c, .. } => {
                     columns.insert(c.clone());
                 }
+                ValueSource::Flat(flat) => columns.extend(flat.iter().cloned()),
                 ValueSource::Literal(_) | ValueSource::Null => {}
             }
             slots.push(source);
         }
         let mut numbers = Vec::with_capacity(layout.numbers.len());
         for c in &layout.numbers {
-            let source = number_source(c, plan, arrow)?;
+            let source =
+                number_source(c, plan, arrow).ok_or_else(|| unsupported(c, plan, arrow))?;
             if let NumberSource::Column(name) = &source {
                 columns.insert(name.clone());
             }
             numbers.push(source);
         }
-        let [usage_start] = sources_of("usage_start", plan)[..] else {
-            return None;
-        };
-        let ArrowType::Timestamp(..) = field(arrow, usage_start)?.data_type() else {
-            return None;
+        let usage_start = match sources_of("usage_start", plan)[..] {
+            [name]
+                if field(arrow, name)
+                    .is_some_and(|f| matches!(f.data_type(), ArrowType::Timestamp(..))) =>
+            {
+                name
+            }
+            _ => return Err(unsupported("usage_start", plan, arrow)),
         };
         columns.insert(usage_start.to_string());
-        Some(Binding {
+        Ok(Binding {
             slots,
             numbers,
             usage_start: usage_start.to_string(),
             columns,
         })
     }
+}
+
+fn slot_column(slot: &Slot) -> &'static str {
+    match slot {
+        Slot::Text(c) => c,
+        Slot::MapEntry { map, .. } => map,
+    }
+}
+
+/// Why canonical column `canonical` of this file is not read by this path.
+fn unsupported(canonical: &str, plan: &FilePlan, arrow: &ArrowSchema) -> String {
+    let sources = sources_of(canonical, plan);
+    let typed: Vec<String> = sources
+        .iter()
+        .map(|s| match field(arrow, s) {
+            Some(f) => format!("`{s}` ({})", f.data_type()),
+            None => format!("`{s}`"),
+        })
+        .collect();
+    format!(
+        "{}: `{canonical}` comes from {}, which needs the frame engine's conversion",
+        plan.path_display(),
+        if typed.is_empty() {
+            "no column".to_string()
+        } else {
+            typed.join(", ")
+        }
+    )
 }
 
 /// The source columns ingest mapped onto `canonical` in this file.
@@ -260,7 +300,11 @@ fn field<'a>(arrow: &'a ArrowSchema, name: &str) -> Option<&'a Field> {
     arrow.field_with_name(name).ok()
 }
 
-fn text_source(canonical: &'static str, plan: &FilePlan, arrow: &ArrowSchema) -> Option<ValueSource> {
+fn text_source(
+    canonical: &'static str,
+    plan: &FilePlan,
+    arrow: &ArrowSchema,
+) -> Option<ValueSource> {
     let column = schema::column(canonical)?;
     if !matches!(column.kind, Kind::Text | Kind::AccountId) {
         return None;
@@ -283,14 +327,42 @@ fn text_source(canonical: &'static str, plan: &FilePlan, arrow: &ArrowSchema) ->
 }
 
 fn map_source(map: &str, key: &str, plan: &FilePlan, arrow: &ArrowSchema) -> Option<ValueSource> {
-    match sources_of(map, plan)[..] {
+    let sources = sources_of(map, plan);
+    let Source::Prefixed(prefix) = schema::column(map)?.source(plan.format) else {
+        return None;
+    };
+    match sources[..] {
         [] => Some(ValueSource::Null),
         [name] if is_string_map(field(arrow, name)?.data_type()) => Some(ValueSource::MapLookup {
             map: name.to_string(),
             key: key.to_string(),
         }),
-        _ => None,
+        [name] if name.eq_ignore_ascii_case(prefix) => None,
+        _ => flat_source(&sources, prefix, key, arrow),
     }
+}
+
+/// Flat tag columns: every one must be text; those whose key normalises to `key` are read.
+fn flat_source(
+    sources: &[&str],
+    prefix: &str,
+    key: &str,
+    arrow: &ArrowSchema,
+) -> Option<ValueSource> {
+    let mut matching = Vec::new();
+    for name in sources {
+        if field(arrow, name)?.data_type() != &ArrowType::Utf8 {
+            return None;
+        }
+        if normalize_key(&display_key_from_column(name, prefix)) == key {
+            matching.push(name.to_string());
+        }
+    }
+    Some(if matching.is_empty() {
+        ValueSource::Null
+    } else {
+        ValueSource::Flat(matching)
+    })
 }
 
 fn number_source(canonical: &str, plan: &FilePlan, arrow: &ArrowSchema) -> Option<NumberSource> {

@@ -42,27 +42,38 @@ use crate::ingest::sniff::Container;
 /// Rows per batch: large enough to amortise per-batch work, small enough to stay in cache.
 const BATCH_ROWS: usize = 64 * 1024;
 
-/// The cube's rows pre-aggregated as a canonical frame (see the module docs), or `None`
-/// when this path does not apply to `load`.
-pub fn pre_aggregate(load: &Load, spec: &CubeSpec) -> Result<Option<DataFrame>> {
-    if load.deduplicated || load.files.is_empty() {
-        return Ok(None);
+/// What the path did.
+pub enum Outcome {
+    /// The cube's rows pre-aggregated as a canonical frame (see the module docs).
+    Done(DataFrame),
+    /// Why the path does not apply to these inputs.
+    NotApplicable(String),
+}
+
+/// Pre-aggregates `load` for `spec`, if this path applies.
+pub fn pre_aggregate(load: &Load, spec: &CubeSpec) -> Result<Outcome> {
+    let skip = |reason: String| Ok(Outcome::NotApplicable(reason));
+    if load.files.is_empty() {
+        return skip("there are no input files".into());
     }
-    if load
+    if load.deduplicated {
+        return skip("line items are de-duplicated across overlapping deliveries".into());
+    }
+    if let Some(f) = load
         .files
         .iter()
-        .any(|f| !matches!(f.container, Container::Parquet))
+        .find(|f| !matches!(f.container, Container::Parquet))
     {
-        return Ok(None);
+        return skip(format!("{} is not Parquet", f.path_display()));
     }
     let Some(layout) = Layout::of(spec) else {
-        return Ok(None);
+        return skip("a metric is not a numeric expression".into());
     };
     let mut files = Vec::with_capacity(load.files.len());
     for plan in &load.files {
         match FileScan::open(&plan.input.path, &layout, plan)? {
-            Some(f) => files.push(f),
-            None => return Ok(None),
+            Ok(f) => files.push(f),
+            Err(reason) => return skip(reason),
         }
     }
     let units = work_units(&files, rayon::current_num_threads());
@@ -77,7 +88,7 @@ pub fn pre_aggregate(load: &Load, spec: &CubeSpec) -> Result<Option<DataFrame>> 
             merged.add(p?);
         }
     }
-    frame::build(&layout, &merged.groups, &merged.interners).map(Some)
+    frame::build(&layout, &merged.groups, &merged.interners).map(Outcome::Done)
 }
 
 /// One input file opened for the path: its footer, binding and projection.
@@ -89,7 +100,12 @@ struct FileScan {
 }
 
 impl FileScan {
-    fn open(path: &Path, layout: &Layout, plan: &crate::ingest::FilePlan) -> Result<Option<FileScan>> {
+    /// The file opened, or why the path cannot read it.
+    fn open(
+        path: &Path,
+        layout: &Layout,
+        plan: &crate::ingest::FilePlan,
+    ) -> Result<std::result::Result<FileScan, String>> {
         let display = path.display().to_string();
         let corrupt = |detail: String| Error::CorruptParquet {
             path: display.clone(),
@@ -99,12 +115,12 @@ impl FileScan {
         let plain = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
         let metadata =
             ArrowReaderMetadata::load(&file, plain).map_err(|e| corrupt(e.to_string()))?;
-        let Some(binding) = Binding::of(layout, plan, metadata.schema()) else {
-            return Ok(None);
+        let binding = match Binding::of(layout, plan, metadata.schema()) {
+            Ok(b) => b,
+            Err(reason) => return Ok(Err(reason)),
         };
-        let hinted = ArrowReaderOptions::new().with_schema(Arc::new(dictionary_strings(
-            metadata.schema(),
-        )));
+        let hinted =
+            ArrowReaderOptions::new().with_schema(Arc::new(dictionary_strings(metadata.schema())));
         let metadata = ArrowReaderMetadata::try_new(metadata.metadata().clone(), hinted)
             .map_err(|e| corrupt(e.to_string()))?;
         let roots: Vec<usize> = metadata
@@ -116,7 +132,7 @@ impl FileScan {
             .map(|(i, _)| i)
             .collect();
         let projection = ProjectionMask::roots(metadata.parquet_schema(), roots);
-        Ok(Some(FileScan {
+        Ok(Ok(FileScan {
             path: display,
             metadata,
             binding,
@@ -191,12 +207,18 @@ fn scan_unit(file: &FileScan, unit: &Unit, layout: &Layout) -> Result<Partial> {
         detail: format!("row group {}: {detail}", unit.row_group),
     };
     let handle = File::open(&file.path).map_err(|e| failed(e.to_string()))?;
-    let total = usize::try_from(file.metadata.metadata().row_group(unit.row_group).num_rows())
-        .unwrap_or(0);
-    let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, file.metadata.clone())
-        .with_row_groups(vec![unit.row_group])
-        .with_projection(file.projection.clone())
-        .with_batch_size(BATCH_ROWS);
+    let total = usize::try_from(
+        file.metadata
+            .metadata()
+            .row_group(unit.row_group)
+            .num_rows(),
+    )
+    .unwrap_or(0);
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(handle, file.metadata.clone())
+            .with_row_groups(vec![unit.row_group])
+            .with_projection(file.projection.clone())
+            .with_batch_size(BATCH_ROWS);
     if unit.start > 0 || unit.end < total {
         builder = builder.with_row_selection(RowSelection::from(vec![
             RowSelector::skip(unit.start),

@@ -30,8 +30,8 @@ pub struct UnitScan<'a> {
     layout: &'a Layout,
     binding: &'a Binding,
     interners: Vec<Interner>,
-    /// Per slot: the last dictionary seen and its codes' ids.
-    dictionaries: Vec<Option<(ArrayRef, Vec<u32>)>>,
+    /// Per slot and column: the last dictionary seen and its codes' ids.
+    dictionaries: HashMap<(usize, String), (ArrayRef, Vec<u32>)>,
     /// Per map column: raw key → the slot it feeds, if any.
     map_keys: HashMap<String, HashMap<Box<str>, Option<usize>>>,
     groups: Groups,
@@ -46,7 +46,7 @@ impl<'a> UnitScan<'a> {
             layout,
             binding,
             interners: layout.slots.iter().map(|_| Interner::default()).collect(),
-            dictionaries: layout.slots.iter().map(|_| None).collect(),
+            dictionaries: HashMap::new(),
             map_keys: HashMap::new(),
             groups: Groups::new(layout.key_width, layout.metrics.len()),
         }
@@ -127,7 +127,19 @@ impl<'a> UnitScan<'a> {
         let mut lookups: Vec<(String, Vec<(usize, String)>)> = Vec::new();
         for (s, source) in self.binding.slots.iter().enumerate() {
             match source {
-                ValueSource::Column(name) => ids[s] = self.column_ids(s, column(batch, name)?)?,
+                ValueSource::Column(name) => ids[s] = self.column_ids(s, name, batch)?,
+                ValueSource::Flat(columns) => {
+                    let mut first = vec![NULL_ID; rows];
+                    for name in columns {
+                        let more = self.column_ids(s, name, batch)?;
+                        for (f, m) in first.iter_mut().zip(more) {
+                            if *f == NULL_ID {
+                                *f = m;
+                            }
+                        }
+                    }
+                    ids[s] = first;
+                }
                 ValueSource::Literal(v) => ids[s] = vec![self.interners[s].intern(v); rows],
                 ValueSource::Null => ids[s] = vec![NULL_ID; rows],
                 ValueSource::MapLookup { map, key } => {
@@ -153,17 +165,27 @@ impl<'a> UnitScan<'a> {
 
     /// Ids of a dictionary-encoded text column; a dictionary seen in the previous batch
     /// keeps its mapping.
-    fn column_ids(&mut self, slot: usize, array: &ArrayRef) -> Result<Vec<u32>, ScanError> {
-        let dict = array
-            .as_dictionary_opt::<Int32Type>()
-            .ok_or_else(|| format!("text column of type {} not read as a dictionary", array.data_type()))?;
-        let reuse = matches!(&self.dictionaries[slot], Some((values, _)) if Arc::ptr_eq(values, dict.values()));
+    fn column_ids(
+        &mut self,
+        slot: usize,
+        name: &str,
+        batch: &RecordBatch,
+    ) -> Result<Vec<u32>, ScanError> {
+        let array = column(batch, name)?;
+        let dict = array.as_dictionary_opt::<Int32Type>().ok_or_else(|| {
+            format!(
+                "text column `{name}` of type {} not read as a dictionary",
+                array.data_type()
+            )
+        })?;
+        let cache_key = (slot, name.to_string());
+        let reuse = matches!(self.dictionaries.get(&cache_key), Some((values, _)) if Arc::ptr_eq(values, dict.values()));
         if !reuse {
             let values = dict
                 .values()
                 .as_any()
                 .downcast_ref::<StringArray>()
-                .ok_or_else(|| "dictionary values are not text".to_string())?;
+                .ok_or_else(|| format!("dictionary values of `{name}` are not text"))?;
             let interner = &mut self.interners[slot];
             let mapping: Vec<u32> = (0..values.len())
                 .map(|i| {
@@ -174,9 +196,10 @@ impl<'a> UnitScan<'a> {
                     }
                 })
                 .collect();
-            self.dictionaries[slot] = Some((dict.values().clone(), mapping));
+            self.dictionaries
+                .insert(cache_key.clone(), (dict.values().clone(), mapping));
         }
-        let mapping = &self.dictionaries[slot].as_ref().expect("set above").1;
+        let mapping = &self.dictionaries[&cache_key].1;
         let keys = dict.keys();
         let codes = keys.values();
         Ok(match keys.nulls() {
@@ -274,10 +297,20 @@ impl<'a> UnitScan<'a> {
     /// The value of a metric expression for every row of the batch.
     fn eval(&self, e: &E, ids: &[Vec<u32>], numbers: &[Numbers], rows: usize) -> Vec<f64> {
         match e {
-            E::Num(c) => self.number(c, numbers).map_or(vec![0.0; rows], Numbers::zero_filled),
+            E::Num(c) => self
+                .number(c, numbers)
+                .map_or(vec![0.0; rows], Numbers::zero_filled),
             E::Zero | E::Text(_) | E::StrLit(_) => vec![0.0; rows],
-            E::Sub(a, b) => zip(self.eval(a, ids, numbers, rows), &self.eval(b, ids, numbers, rows), |x, y| x - y),
-            E::Add(a, b) => zip(self.eval(a, ids, numbers, rows), &self.eval(b, ids, numbers, rows), |x, y| x + y),
+            E::Sub(a, b) => zip(
+                self.eval(a, ids, numbers, rows),
+                &self.eval(b, ids, numbers, rows),
+                |x, y| x - y,
+            ),
+            E::Add(a, b) => zip(
+                self.eval(a, ids, numbers, rows),
+                &self.eval(b, ids, numbers, rows),
+                |x, y| x + y,
+            ),
             E::Coalesce(cols, fallback) => {
                 let mut out = self.eval(fallback, ids, numbers, rows);
                 for c in cols.iter().rev() {
@@ -318,7 +351,11 @@ impl<'a> UnitScan<'a> {
                 self.text_test(c, ids, rows, |s| needles.iter().any(|n| s.contains(n)))
             }
             Cond::NotNull(c) => self.present(c, ids, numbers, rows),
-            Cond::Null(c) => self.present(c, ids, numbers, rows).into_iter().map(|p| !p).collect(),
+            Cond::Null(c) => self
+                .present(c, ids, numbers, rows)
+                .into_iter()
+                .map(|p| !p)
+                .collect(),
             Cond::And(a, b) => {
                 let b = self.cond(b, ids, numbers, rows);
                 let mut a = self.cond(a, ids, numbers, rows);
@@ -331,7 +368,13 @@ impl<'a> UnitScan<'a> {
     }
 
     /// `test` of each row's text in canonical column `c`; null is false.
-    fn text_test(&self, c: &str, ids: &[Vec<u32>], rows: usize, test: impl Fn(&str) -> bool) -> Vec<bool> {
+    fn text_test(
+        &self,
+        c: &str,
+        ids: &[Vec<u32>],
+        rows: usize,
+        test: impl Fn(&str) -> bool,
+    ) -> Vec<bool> {
         let Some(slot) = self.layout.text_slot(c) else {
             return vec![false; rows];
         };
@@ -428,4 +471,3 @@ fn column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b ArrayRef, ScanEr
         .column_by_name(name)
         .ok_or_else(|| format!("column `{name}` missing from the batch"))
 }
-
