@@ -1,11 +1,12 @@
-//! The daily cube on generated CUR 2.0 data: one streaming group-by to day × account ×
-//! service × usage type × tag, all metrics. Data is generated once per size, outside the
-//! timed closure. Sizes: 1M rows by default; set CURLENS_BENCH_ROWS to change it.
+//! The daily cube on generated CUR 2.0 data, on both engines (the Parquet path and the
+//! frame engine): day × account × service × usage type, and day × service × tag, all seven
+//! metrics. Data is generated once per size, outside the timed closure. Sizes: 1M rows by
+//! default; set CURLENS_BENCH_ROWS to a comma-separated list (e.g. `1000000,10000000`).
 
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use curlens::cube::{self, CubeSpec, Dimension};
+use curlens::cube::{self, CubeSpec, Dimension, Engine};
 use curlens::ingest::{self, LoadOptions};
 use curlens::synth::{SynthFormat, SynthOptions, generate};
 
@@ -29,28 +30,42 @@ fn dataset(rows: u64) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn bench_cube(c: &mut Criterion) {
-    let rows: u64 = std::env::var("CURLENS_BENCH_ROWS")
+    let sizes: Vec<u64> = std::env::var("CURLENS_BENCH_ROWS")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000_000]);
+    for rows in sizes {
+        bench_size(c, rows);
+    }
+}
+
+fn bench_size(c: &mut Criterion, rows: u64) {
     let (_keep, path) = dataset(rows);
     let load = ingest::load(&[path], &LoadOptions::default()).expect("load");
     let mut group = c.benchmark_group("cube");
     group.sample_size(10);
-    let daily = CubeSpec::daily(vec![
-        Dimension::Account,
-        Dimension::Service,
-        Dimension::UsageType,
-    ]);
-    group.bench_function(
-        format!("daily cube, {rows} rows, account × service × usage type, 7 metrics"),
-        |b| b.iter(|| cube::aggregate(&load, &daily).expect("cube")),
-    );
-    let tagged = CubeSpec::daily(vec![Dimension::Service, Dimension::Tag("Project".into())]);
-    group.bench_function(
-        format!("daily cube, {rows} rows, service × tag:Project, 7 metrics"),
-        |b| b.iter(|| cube::aggregate(&load, &tagged).expect("cube")),
-    );
+    let queries = [
+        (
+            "account × service × usage type",
+            CubeSpec::daily(vec![
+                Dimension::Account,
+                Dimension::Service,
+                Dimension::UsageType,
+            ]),
+        ),
+        (
+            "service × tag:Project",
+            CubeSpec::daily(vec![Dimension::Service, Dimension::Tag("Project".into())]),
+        ),
+    ];
+    for (name, spec) in &queries {
+        for (engine_name, engine) in [("parquet", Engine::Parquet), ("frame", Engine::Frame)] {
+            group.bench_function(
+                format!("{engine_name}, {rows} rows, daily {name}, 7 metrics"),
+                |b| b.iter(|| cube::aggregate_on(&load, spec, engine).expect("cube")),
+            );
+        }
+    }
     group.finish();
 }
 

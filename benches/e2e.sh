@@ -32,12 +32,20 @@ measure() { # name, command... (standard input, e.g. a script, is replayed on ev
   rm -f "$input"
 }
 
-measure "curlens breakdown (day x account x service x usage type, 7 metrics)" \
-  "$bin" breakdown "$data" --by account,service,usage-type --granularity day \
-  --metric unblended,blended,net-unblended,amortized,net-amortized,public-on-demand,usage-quantity --format csv \
-  < /dev/null
-measure "curlens breakdown (day x service x tag:Project, amortized)" \
-  "$bin" breakdown "$data" --by service,tag:Project --granularity day --metric amortized --format csv < /dev/null
+# Each curlens query runs on both engines: the Parquet path (the default for typed Parquet)
+# and the frame engine (--engine frame). Their outputs are identical.
+for engine in parquet frame; do
+  measure "curlens $engine (day x account x service x usage type, 7 metrics)" \
+    "$bin" breakdown "$data" --engine "$engine" --by account,service,usage-type --granularity day \
+    --metric unblended,blended,net-unblended,amortized,net-amortized,public-on-demand,usage-quantity \
+    --format csv < /dev/null
+  measure "curlens $engine (day x account x service x usage type, unblended + amortized)" \
+    "$bin" breakdown "$data" --engine "$engine" --by account,service,usage-type --granularity day \
+    --metric unblended,amortized --format csv < /dev/null
+  measure "curlens $engine (day x service x tag:Project, amortized)" \
+    "$bin" breakdown "$data" --engine "$engine" --by service,tag:Project --granularity day \
+    --metric amortized --format csv < /dev/null
+done
 
 if python3 -c 'import duckdb' 2>/dev/null; then
   measure "duckdb (day x account x service x usage type, unblended + amortized)" python3 - "$data" <<'PY'

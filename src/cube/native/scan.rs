@@ -10,7 +10,7 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
 use arrow_array::{Array, ArrayRef, MapArray, RecordBatch, StringArray};
-use arrow_buffer::NullBuffer;
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType as ArrowType, TimeUnit as ArrowUnit};
 use hashbrown::HashMap;
 
@@ -64,16 +64,12 @@ impl<'a> UnitScan<'a> {
         let rows = batch.num_rows();
         let periods = self.periods(batch)?;
         let ids = self.slot_ids(batch, rows)?;
-        let numbers = self.numbers(batch, rows)?;
+        let numbers = self.numbers(batch)?;
         let values: Vec<Vec<f64>> = self
             .layout
             .metrics
             .iter()
             .map(|e| self.eval(e, &ids, &numbers, rows))
-            .collect();
-        let split: Vec<Vec<(i64, f64)>> = values
-            .iter()
-            .map(|v| v.iter().map(|&x| crate::cube::split_nano(x)).collect())
             .collect();
         let width = self.layout.key_width;
         let mut key = vec![NULL_ID; width];
@@ -82,7 +78,10 @@ impl<'a> UnitScan<'a> {
                 *k = slot[row];
             }
             let group = self.groups.group_of(periods[row], &key);
-            self.groups.add_row(group, split.iter().map(|m| m[row]));
+            self.groups.add_row(
+                group,
+                values.iter().map(|m| crate::cube::split_nano(m[row])),
+            );
         }
         Ok(())
     }
@@ -279,16 +278,12 @@ impl<'a> UnitScan<'a> {
         Ok(wanted.iter().map(|(s, _)| *s).zip(out).collect())
     }
 
-    fn numbers(&self, batch: &RecordBatch, rows: usize) -> Result<Vec<Numbers>, ScanError> {
+    fn numbers(&self, batch: &RecordBatch) -> Result<Vec<Numbers>, ScanError> {
         self.binding
             .numbers
             .iter()
             .map(|source| match source {
-                NumberSource::Null => Ok(Numbers {
-                    values: vec![0.0; rows],
-                    valid: None,
-                    all_null: true,
-                }),
+                NumberSource::Null => Ok(Numbers::absent()),
                 NumberSource::Column(name) => Numbers::of(column(batch, name)?),
             })
             .collect()
@@ -299,7 +294,7 @@ impl<'a> UnitScan<'a> {
         match e {
             E::Num(c) => self
                 .number(c, numbers)
-                .map_or(vec![0.0; rows], Numbers::zero_filled),
+                .map_or_else(|| vec![0.0; rows], |n| n.zero_filled(rows)),
             E::Zero | E::Text(_) | E::StrLit(_) => vec![0.0; rows],
             E::Sub(a, b) => zip(
                 self.eval(a, ids, numbers, rows),
@@ -315,9 +310,11 @@ impl<'a> UnitScan<'a> {
                 let mut out = self.eval(fallback, ids, numbers, rows);
                 for c in cols.iter().rev() {
                     if let Some(n) = self.number(c, numbers) {
-                        for (row, v) in out.iter_mut().enumerate() {
-                            if n.is_valid(row) {
-                                *v = n.values[row];
+                        if let Some(values) = n.values() {
+                            for (row, v) in out.iter_mut().enumerate() {
+                                if n.is_valid(row) {
+                                    *v = values[row];
+                                }
                             }
                         }
                     }
@@ -328,6 +325,9 @@ impl<'a> UnitScan<'a> {
                 let mut out = self.eval(otherwise, ids, numbers, rows);
                 for (cond, value) in arms.iter().rev() {
                     let mask = self.cond(cond, ids, numbers, rows);
+                    if !mask.contains(&true) {
+                        continue;
+                    }
                     let value = self.eval(value, ids, numbers, rows);
                     for row in 0..rows {
                         if mask[row] {
@@ -403,54 +403,83 @@ fn zip(mut a: Vec<f64>, b: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
     a
 }
 
-/// One numeric input of a batch as f64, with its nulls.
+/// One numeric input of a batch as f64, with its nulls; f64 columns are not copied.
 pub struct Numbers {
-    values: Vec<f64>,
+    values: NumberValues,
     valid: Option<NullBuffer>,
-    all_null: bool,
+}
+
+enum NumberValues {
+    /// The file has no such column: every value is null.
+    Absent,
+    F64(ScalarBuffer<f64>),
+    Converted(Vec<f64>),
 }
 
 impl Numbers {
+    fn absent() -> Numbers {
+        Numbers {
+            values: NumberValues::Absent,
+            valid: None,
+        }
+    }
+
     fn of(array: &ArrayRef) -> Result<Numbers, ScanError> {
-        let values: Vec<f64> = match array.data_type() {
-            ArrowType::Float64 => array.as_primitive::<Float64Type>().values().to_vec(),
-            ArrowType::Float32 => array
-                .as_primitive::<Float32Type>()
-                .values()
-                .iter()
-                .map(|&v| f64::from(v))
-                .collect(),
-            ArrowType::Int32 => array
-                .as_primitive::<Int32Type>()
-                .values()
-                .iter()
-                .map(|&v| f64::from(v))
-                .collect(),
-            ArrowType::Int64 => array
-                .as_primitive::<Int64Type>()
-                .values()
-                .iter()
-                .map(|&v| v as f64)
-                .collect(),
+        let converted = |values: Vec<f64>| NumberValues::Converted(values);
+        let values = match array.data_type() {
+            ArrowType::Float64 => {
+                NumberValues::F64(array.as_primitive::<Float64Type>().values().clone())
+            }
+            ArrowType::Float32 => converted(
+                array
+                    .as_primitive::<Float32Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect(),
+            ),
+            ArrowType::Int32 => converted(
+                array
+                    .as_primitive::<Int32Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect(),
+            ),
+            ArrowType::Int64 => converted(
+                array
+                    .as_primitive::<Int64Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect(),
+            ),
             other => return Err(format!("a number column read as {other}")),
         };
         Ok(Numbers {
             values,
             valid: array.logical_nulls(),
-            all_null: false,
         })
     }
 
-    fn is_valid(&self, row: usize) -> bool {
-        !self.all_null && self.valid.as_ref().is_none_or(|n| n.is_valid(row))
+    fn values(&self) -> Option<&[f64]> {
+        match &self.values {
+            NumberValues::Absent => None,
+            NumberValues::F64(v) => Some(v),
+            NumberValues::Converted(v) => Some(v),
+        }
     }
 
-    fn zero_filled(&self) -> Vec<f64> {
-        match (&self.valid, self.all_null) {
-            (_, true) => vec![0.0; self.values.len()],
-            (None, false) => self.values.clone(),
-            (Some(n), false) => self
-                .values
+    fn is_valid(&self, row: usize) -> bool {
+        !matches!(self.values, NumberValues::Absent)
+            && self.valid.as_ref().is_none_or(|n| n.is_valid(row))
+    }
+
+    fn zero_filled(&self, rows: usize) -> Vec<f64> {
+        match (self.values(), &self.valid) {
+            (None, _) => vec![0.0; rows],
+            (Some(v), None) => v.to_vec(),
+            (Some(v), Some(n)) => v
                 .iter()
                 .enumerate()
                 .map(|(i, &v)| if n.is_valid(i) { v } else { 0.0 })
