@@ -1,8 +1,10 @@
 //! The cost cube: the input reduced to period × currency × chosen dimensions × metrics.
 //!
-//! One streaming group-by over the canonical frame. Its definition is declarative — key
-//! columns from [`Dimension`], one [`E`](expr::E) expression per [`Metric`] — so the same
-//! cube is also emitted as SQL ([`sql`]) for engines that sit where large exports live.
+//! Its definition is declarative — key columns from [`Dimension`], one [`E`](expr::E)
+//! expression per [`Metric`] — so the same cube is also emitted as SQL ([`sql`]) for engines
+//! that sit where large exports live. Two engines compute it ([`Engine`]): a Parquet path
+//! (`native`) that pre-aggregates typed Parquet in batches, finished by the frame engine,
+//! and one streaming group-by over the canonical frame for every other input.
 //!
 //! Money is summed exactly and deterministically: each value is split into whole
 //! nano-units, summed as i64 (associative, so thread count and batch order cannot change
