@@ -141,21 +141,46 @@ impl FileScan {
     }
 }
 
-/// The file's schema with every top-level string column read as `Dictionary(Int32, Utf8)`,
-/// so dictionary-encoded pages arrive as codes.
+/// The file's schema with every string column and every string MAP's keys and values read
+/// as `Dictionary(Int32, Utf8)`, so dictionary-encoded pages arrive as codes.
 fn dictionary_strings(schema: &ArrowSchema) -> ArrowSchema {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
-        .map(|f| match f.data_type() {
-            ArrowType::Utf8 => f.as_ref().clone().with_data_type(ArrowType::Dictionary(
-                Box::new(ArrowType::Int32),
-                Box::new(ArrowType::Utf8),
-            )),
-            _ => f.as_ref().clone(),
+        .map(|f| {
+            f.as_ref()
+                .clone()
+                .with_data_type(dictionary_type(f.data_type()))
         })
         .collect();
     ArrowSchema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+fn dictionary_type(t: &ArrowType) -> ArrowType {
+    match t {
+        ArrowType::Utf8 => {
+            ArrowType::Dictionary(Box::new(ArrowType::Int32), Box::new(ArrowType::Utf8))
+        }
+        ArrowType::Map(entries, sorted) if bind::is_string_map(t) => {
+            let ArrowType::Struct(fields) = entries.data_type() else {
+                return t.clone();
+            };
+            let fields: Vec<Field> = fields
+                .iter()
+                .map(|f| {
+                    f.as_ref()
+                        .clone()
+                        .with_data_type(dictionary_type(f.data_type()))
+                })
+                .collect();
+            let entries = entries
+                .as_ref()
+                .clone()
+                .with_data_type(ArrowType::Struct(fields.into()));
+            ArrowType::Map(Arc::new(entries), *sorted)
+        }
+        other => other.clone(),
+    }
 }
 
 /// Rows `[start, end)` of one row group of one file.

@@ -32,8 +32,8 @@ pub struct UnitScan<'a> {
     interners: Vec<Interner>,
     /// Per slot and column: the last dictionary seen and its codes' ids.
     dictionaries: HashMap<(usize, String), (ArrayRef, Vec<u32>)>,
-    /// Per map column: raw key → the slot it feeds, if any.
-    map_keys: HashMap<String, HashMap<Box<str>, Option<usize>>>,
+    /// Per MAP column: how its keys and values resolve.
+    map_caches: HashMap<String, MapCache>,
     groups: Groups,
 }
 
@@ -47,7 +47,7 @@ impl<'a> UnitScan<'a> {
             binding,
             interners: layout.slots.iter().map(|_| Interner::default()).collect(),
             dictionaries: HashMap::new(),
-            map_keys: HashMap::new(),
+            map_caches: HashMap::new(),
             groups: Groups::new(layout.key_width, layout.metrics.len()),
         }
     }
@@ -222,23 +222,19 @@ impl<'a> UnitScan<'a> {
 
     /// For each wanted `(slot, normalised key)` of one MAP column, each row's value id:
     /// the value of the first entry whose key normalises to it; empty values are null.
+    /// Keys and values read as dictionaries are resolved once per distinct value.
     fn map_ids(
         &mut self,
         map: &str,
         array: &MapArray,
         wanted: &[(usize, String)],
     ) -> Result<Vec<(usize, Vec<u32>)>, ScanError> {
-        let keys = array
-            .keys()
-            .as_any()
-            .downcast_ref::<StringArray>()
+        let keys = Texts::of(array.keys())
             .ok_or_else(|| format!("keys of MAP column `{map}` are not text"))?;
-        let values = array
-            .values()
-            .as_any()
-            .downcast_ref::<StringArray>()
+        let values = Texts::of(array.values())
             .ok_or_else(|| format!("values of MAP column `{map}` are not text"))?;
-        let cache = self.map_keys.entry(map.to_string()).or_default();
+        let cache = self.map_caches.entry(map.to_string()).or_default();
+        cache.prepare(&keys, &values, wanted);
         let offsets = array.value_offsets();
         let rows = array.len();
         let mut out: Vec<Vec<u32>> = vec![vec![NULL_ID; rows]; wanted.len()];
@@ -252,17 +248,7 @@ impl<'a> UnitScan<'a> {
                 if keys.is_null(entry) {
                     continue;
                 }
-                let raw = keys.value(entry);
-                let target = match cache.get(raw) {
-                    Some(t) => *t,
-                    None => {
-                        let normalised = crate::tags::normalize_key(raw);
-                        let t = wanted.iter().position(|(_, k)| *k == normalised);
-                        cache.insert(raw.into(), t);
-                        t
-                    }
-                };
-                if let Some(t) = target
+                if let Some(t) = cache.target(&keys, entry, wanted)
                     && found[t].is_none()
                 {
                     found[t] = Some(entry);
@@ -270,9 +256,10 @@ impl<'a> UnitScan<'a> {
             }
             for (t, entry) in found.iter().enumerate() {
                 let Some(entry) = *entry else { continue };
-                if values.is_valid(entry) && !values.value(entry).is_empty() {
-                    out[t][row] = self.interners[wanted[t].0].intern(values.value(entry));
+                if values.is_null(entry) {
+                    continue;
                 }
+                out[t][row] = cache.value_id(&values, entry, t, &mut self.interners[wanted[t].0]);
             }
         }
         Ok(wanted.iter().map(|(s, _)| *s).zip(out).collect())
@@ -499,4 +486,131 @@ fn column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b ArrayRef, ScanEr
     batch
         .column_by_name(name)
         .ok_or_else(|| format!("column `{name}` missing from the batch"))
+}
+
+/// A text array read plainly or as a dictionary; a plain array's codes are its indices.
+enum Texts<'a> {
+    Plain(&'a StringArray),
+    Dictionary {
+        dictionary: &'a ArrayRef,
+        codes: &'a [i32],
+        nulls: Option<&'a NullBuffer>,
+        values: &'a StringArray,
+    },
+}
+
+impl<'a> Texts<'a> {
+    fn of(array: &'a ArrayRef) -> Option<Texts<'a>> {
+        if let Some(plain) = array.as_any().downcast_ref::<StringArray>() {
+            return Some(Texts::Plain(plain));
+        }
+        let dict = array.as_dictionary_opt::<Int32Type>()?;
+        Some(Texts::Dictionary {
+            dictionary: dict.values(),
+            codes: dict.keys().values(),
+            nulls: dict.keys().nulls(),
+            values: dict.values().as_any().downcast_ref::<StringArray>()?,
+        })
+    }
+
+    fn is_null(&self, i: usize) -> bool {
+        match self {
+            Texts::Plain(a) => a.is_null(i),
+            Texts::Dictionary {
+                codes,
+                nulls,
+                values,
+                ..
+            } => nulls.is_some_and(|n| n.is_null(i)) || values.is_null(codes[i] as usize),
+        }
+    }
+
+    fn value(&self, i: usize) -> &'a str {
+        match self {
+            Texts::Plain(a) => a.value(i),
+            Texts::Dictionary { codes, values, .. } => values.value(codes[i] as usize),
+        }
+    }
+
+    fn dictionary(&self) -> Option<&'a ArrayRef> {
+        match self {
+            Texts::Plain(_) => None,
+            Texts::Dictionary { dictionary, .. } => Some(dictionary),
+        }
+    }
+
+    fn code(&self, i: usize) -> usize {
+        match self {
+            Texts::Plain(_) => i,
+            Texts::Dictionary { codes, .. } => codes[i] as usize,
+        }
+    }
+}
+
+/// Not yet resolved, in [`MapCache`]'s per-code tables.
+const UNRESOLVED: u32 = u32::MAX;
+
+/// How one MAP column's keys and values resolve: raw keys to the wanted key they
+/// normalise to (cached by text), and, for dictionary-read keys and values, per code.
+#[derive(Default)]
+struct MapCache {
+    raw_keys: HashMap<Box<str>, Option<usize>>,
+    key_dictionary: Option<(ArrayRef, Vec<Option<Option<usize>>>)>,
+    value_dictionary: Option<(ArrayRef, Vec<Vec<u32>>)>,
+}
+
+impl MapCache {
+    /// Drops the per-code tables of dictionaries this batch does not use.
+    fn prepare(&mut self, keys: &Texts, values: &Texts, wanted: &[(usize, String)]) {
+        if let Some(dict) = keys.dictionary()
+            && !matches!(&self.key_dictionary, Some((d, _)) if Arc::ptr_eq(d, dict))
+        {
+            self.key_dictionary = Some((dict.clone(), vec![None; dict.len()]));
+        }
+        if let Some(dict) = values.dictionary()
+            && !matches!(&self.value_dictionary, Some((d, _)) if Arc::ptr_eq(d, dict))
+        {
+            let table = vec![vec![UNRESOLVED; dict.len()]; wanted.len()];
+            self.value_dictionary = Some((dict.clone(), table));
+        }
+    }
+
+    /// The index in `wanted` of the key of `entry`, if it is wanted.
+    fn target(&mut self, keys: &Texts, entry: usize, wanted: &[(usize, String)]) -> Option<usize> {
+        let raw_keys = &mut self.raw_keys;
+        let mut resolve = |raw: &str| match raw_keys.get(raw) {
+            Some(t) => *t,
+            None => {
+                let normalised = crate::tags::normalize_key(raw);
+                let t = wanted.iter().position(|(_, k)| *k == normalised);
+                raw_keys.insert(raw.into(), t);
+                t
+            }
+        };
+        match (keys.dictionary(), &mut self.key_dictionary) {
+            (Some(_), Some((_, table))) => {
+                let code = keys.code(entry);
+                *table[code].get_or_insert_with(|| resolve(keys.value(entry)))
+            }
+            _ => resolve(keys.value(entry)),
+        }
+    }
+
+    /// The id of the value of `entry` for wanted key `t`; an empty value is null.
+    fn value_id(&mut self, values: &Texts, entry: usize, t: usize, interner: &mut Interner) -> u32 {
+        let id_of = |interner: &mut Interner| match values.value(entry) {
+            "" => NULL_ID,
+            v => interner.intern(v),
+        };
+        match (values.dictionary(), &mut self.value_dictionary) {
+            (Some(_), Some((_, table))) => {
+                let slot = &mut table[t][values.code(entry)];
+                if *slot == UNRESOLVED {
+                    *slot = id_of(interner);
+                }
+                *slot
+            }
+            _ => id_of(interner),
+        }
+    }
 }
