@@ -296,12 +296,12 @@ impl<'a> UnitScan<'a> {
             E::Coalesce(cols, fallback) => {
                 let mut out = self.eval(fallback, ids, numbers, rows);
                 for c in cols.iter().rev() {
-                    if let Some(n) = self.number(c, numbers) {
-                        if let Some(values) = n.values() {
-                            for (row, v) in out.iter_mut().enumerate() {
-                                if n.is_valid(row) {
-                                    *v = values[row];
-                                }
+                    if let Some(n) = self.number(c, numbers)
+                        && let Some(values) = n.values()
+                    {
+                        for (row, v) in out.iter_mut().enumerate() {
+                            if n.is_valid(row) {
+                                *v = values[row];
                             }
                         }
                     }
