@@ -363,15 +363,7 @@ fn to_anomaly(
     parents: Vec<SeriesKey>,
     options: &Options,
 ) -> Anomaly {
-    let cause = root_cause::root_cause(
-        table,
-        key,
-        e.first,
-        e.last,
-        e.impact(),
-        options.params.weeks,
-        options.explain,
-    );
+    let cause = root_cause::root_cause(table, key, e, options.params.weeks, options.explain);
     Anomaly {
         level: key.level,
         series: key.label(table),
