@@ -44,7 +44,7 @@ use series::{FineTable, SeriesKey};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
-    /// Same-weekday median baseline, MAD scale (default).
+    /// Same-weekday median baseline carried forward by the recent growth, MAD scale (default).
     Seasonal,
     /// Rolling mean and standard deviation over the previous 14 days.
     Zscore,
