@@ -46,18 +46,21 @@ pub struct RootCause {
 
 /// Contributors of the anomaly `event` on `key`, largest |delta| first, listed until they
 /// explain `explain` (e.g. 0.9) of its impact, then the rest and the baseline difference,
-/// summing exactly to the impact.
+/// summing exactly to the impact. Reference weeks start on day `since` (the start of an
+/// earlier level shift of the series, whose new level is the baseline), or earlier when
+/// that leaves less than a week.
 pub fn root_cause(
     table: &FineTable,
     key: &SeriesKey,
     event: &Event,
-    weeks: usize,
-    explain: f64,
+    since: usize,
+    (weeks, explain): (usize, f64),
 ) -> RootCause {
     let (first, last, impact) = (event.first, event.last, event.impact());
+    let since = if since + 7 <= first { since } else { 0 };
     let reference = |t: usize, k: usize| -> Option<usize> {
         let offset = 7 * (k + (t - first) / 7);
-        t.checked_sub(offset)
+        t.checked_sub(offset).filter(|d| *d >= since)
     };
     let event_days = first..=last;
     let mut per_contributor: BTreeMap<[u32; 4], (CompensatedSum, CompensatedSum)> = BTreeMap::new();
@@ -260,7 +263,41 @@ mod tests {
             level_after: None,
             p_value: None,
         };
-        root_cause(table, &key, &event, 4, 0.9)
+        root_cause(table, &key, &event, 0, (4, 0.9))
+    }
+
+    #[test]
+    fn after_a_level_shift_the_reference_weeks_are_at_the_new_level() {
+        // db-0 steps from 100 to 150 a day on day 20 (a level shift); db-1 spikes on day 40.
+        let steps = |d: usize| Some(if d < 20 { 100.0 } else { 150.0 });
+        let spikes = |d: usize| Some(if d == 40 { 60.0 } else { 10.0 });
+        let table = table(&[&steps, &spikes]);
+        let key = SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        };
+        let spike = Event {
+            first: 40,
+            last: 40,
+            kind: Kind::Spike,
+            expected: 160.0,
+            actual: 210.0,
+            score: 20.0,
+            level_before: None,
+            level_after: None,
+            p_value: None,
+        };
+        let cause = root_cause(&table, &key, &spike, 20, (4, 0.9));
+        assert_eq!(cause.contributors.len(), 1, "{cause:?}");
+        assert_eq!(cause.contributors[0].resource, "db-1");
+        assert!(
+            (cause.contributors[0].delta - 50.0).abs() < 1e-9,
+            "{cause:?}"
+        );
+        // Weeks from before the shift would count half of db-0's step in the spike.
+        let cause = root_cause(&table, &key, &spike, 0, (4, 0.9));
+        assert!(cause.contributors.len() > 1, "{cause:?}");
     }
 
     #[test]
