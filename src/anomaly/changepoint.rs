@@ -10,6 +10,10 @@
 use super::events::{Event, Thresholds};
 use super::stats::{mean, welch_t_test};
 
+/// Days on each side of a split that the step test compares: two weeks before it and up to
+/// two weeks after it. A level shift's step is what changed within this window.
+pub const STEP_WINDOW_DAYS: usize = 14;
+
 /// The strongest level shift of a series, if any passes.
 pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Option<Event> {
     let n = values.len();
@@ -52,7 +56,7 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Opti
 fn weekday_means(values: &[Option<f64>], s: usize) -> Option<[f64; 7]> {
     let mut means = [0.0; 7];
     for (w, m) in means.iter_mut().enumerate() {
-        let same: Vec<f64> = (s.checked_sub(14)?..s)
+        let same: Vec<f64> = (s.checked_sub(STEP_WINDOW_DAYS)?..s)
             .filter(|d| d % 7 == w)
             .filter_map(|d| values[d])
             .collect();
@@ -79,15 +83,19 @@ pub struct StepTest {
 pub fn step_test(values: &[Option<f64>], s: usize, min_after: usize) -> Option<StepTest> {
     let means = weekday_means(values, s)?;
     let residual = |d: usize| values[d].map(|v| v - means[d % 7]);
-    let before: Vec<f64> = (s - 14..s).filter_map(residual).collect();
-    let after: Vec<f64> = (s..(s + 14).min(values.len()))
+    let before: Vec<f64> = (s - STEP_WINDOW_DAYS..s).filter_map(residual).collect();
+    let after: Vec<f64> = (s..(s + STEP_WINDOW_DAYS).min(values.len()))
         .filter_map(residual)
         .collect();
     if before.len() < 10 || after.len() < min_after {
         return None;
     }
     let (t, p) = welch_t_test(&before, &after)?;
-    let raw_before: Vec<f64> = values[s - 14..s].iter().flatten().copied().collect();
+    let raw_before: Vec<f64> = values[s - STEP_WINDOW_DAYS..s]
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
     Some(StepTest {
         split: s,
         t,

@@ -2,8 +2,9 @@
 //! the actual value is from it. `None` where there is not enough history, or the day is
 //! missing from the export.
 //!
-//! - [`seasonal`]: the median of the same weekday over the previous weeks, scaled by the
-//!   robust spread (MAD) of recent residuals — a weekday-aware robust z-score;
+//! - [`seasonal`]: the median of the same weekday over the previous weeks, carried forward
+//!   by the recent week-over-week growth rate, scaled by the robust spread (MAD) of recent
+//!   residuals — a weekday-aware robust z-score that follows growth;
 //! - [`rolling_zscore`]: mean and standard deviation of the previous days, for comparison.
 
 use super::stats::{mean, median, robust_scale, variance};
@@ -42,22 +43,57 @@ fn scale_floor(expected: f64) -> f64 {
     (0.02 * expected.abs()).max(0.01)
 }
 
-/// The weekday-aware seasonal baseline for every day (no scale).
+/// The weekday-aware seasonal baseline for every day (no scale): the median of the same
+/// weekday over the previous weeks, each carried forward to the day by the recent growth
+/// rate ([`weekly_growth`]), so that steady growth or shrinkage is expected instead of
+/// lagged behind.
 pub fn seasonal_baseline(values: &[Option<f64>], p: &ScoringParams) -> Vec<Option<f64>> {
     (0..values.len())
         .map(|t| {
             if t < p.min_history {
                 return None;
             }
+            let growth = weekly_growth(values, t, p.window).unwrap_or(0.0);
             let same_weekday: Vec<f64> = (1..=p.weeks)
-                .filter_map(|k| t.checked_sub(7 * k))
-                .filter_map(|s| values[s])
+                .filter_map(|k| Some((7 * k, values[t.checked_sub(7 * k)?]?)))
+                .map(|(lag, v)| v + growth * lag as f64 * v.abs())
                 .collect();
             (same_weekday.len() >= 2)
                 .then(|| median(&same_weekday))
                 .flatten()
         })
         .collect()
+}
+
+/// Week-over-week changes a growth rate needs: a week of them in each half, and more.
+const MIN_GROWTH_CHANGES: usize = 15;
+
+/// The growth rate per day of the `window` days before `t`, from the week-over-week relative
+/// changes (each day against the same weekday a week before, per day): the weekly pattern
+/// cancels out, and growth in proportion lifts weekends and weekdays alike. Growth is
+/// steady: the median change of the older half of the window and that of the newer half
+/// agree in direction, and the slower of the two is the rate. A step, or a burst of
+/// resources starting or stopping within a week, moves only the changes that straddle it,
+/// mostly in one half, so it stays out of the rate and still scores as a change. `None`
+/// with too few changes to tell.
+fn weekly_growth(values: &[Option<f64>], t: usize, window: usize) -> Option<f64> {
+    let start = t.saturating_sub(window);
+    let changes: Vec<f64> = (start + 7..t)
+        .filter_map(|d| {
+            let (before, now) = (values[d - 7]?, values[d]?);
+            (before.abs() > 1e-9).then(|| (now - before) / before.abs() / 7.0)
+        })
+        .collect();
+    if changes.len() < MIN_GROWTH_CHANGES {
+        return None;
+    }
+    let (older, newer) = changes.split_at(changes.len() / 2);
+    let (a, b) = (median(older)?, median(newer)?);
+    Some(if a * b > 0.0 {
+        a.signum() * a.abs().min(b.abs())
+    } else {
+        0.0
+    })
 }
 
 /// Seasonal robust z-scores.
@@ -163,6 +199,30 @@ mod tests {
             "the plain z-score misses it: {:?}",
             z[33]
         );
+    }
+
+    #[test]
+    fn the_baseline_follows_growth_but_not_a_step() {
+        // 1% growth a day: a plain same-weekday median lags two and a half weeks behind
+        // (about 20% of the level) and would flag every day.
+        let growth: Vec<Option<f64>> = weekly(8, 100.0, 40.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| x * 1.01f64.powi(d as i32)))
+            .collect();
+        let scores = seasonal(&growth, &ScoringParams::default());
+        for (t, s) in scores.iter().enumerate().skip(28) {
+            assert!(s.unwrap().score.abs() < 3.0, "day {t}: {s:?}");
+        }
+        // A step of +30 on day 35 scores high all its first week.
+        let mut step = weekly(8, 100.0, 40.0);
+        for x in step.iter_mut().skip(35) {
+            *x = x.map(|x| x + 30.0);
+        }
+        let scores = seasonal(&step, &ScoringParams::default());
+        for (t, s) in scores.iter().enumerate().skip(35).take(7) {
+            assert!(s.unwrap().score > 3.0, "day {t}: {s:?}");
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub mod root_cause;
 pub mod series;
 pub mod stats;
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -44,7 +46,7 @@ use series::{FineTable, SeriesKey};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
-    /// Same-weekday median baseline, MAD scale (default).
+    /// Same-weekday median baseline carried forward by the recent growth, MAD scale (default).
     Seasonal,
     /// Rolling mean and standard deviation over the previous 14 days.
     Zscore,
@@ -251,6 +253,7 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
     if options.method == Method::LevelShift {
         found.retain(|(_, e)| e.kind == Kind::LevelShift);
     }
+    let shift_starts = level_shift_starts(&found);
     let kept = hierarchy::most_specific(found);
     let mut anomalies: Vec<Anomaly> = kept
         .into_iter()
@@ -259,7 +262,10 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
                 .since
                 .is_none_or(|since| table.first_day + e.last as i64 >= since.0)
         })
-        .map(|(key, e, parents)| to_anomaly(table, &key, &e, parents, options))
+        .map(|(key, e, parents)| {
+            let since = baseline_start(&shift_starts, &key, &e);
+            to_anomaly(table, (&key, &e, since), parents, options)
+        })
         .collect();
     let by_impact = |a: &Anomaly, b: &Anomaly| {
         b.impact
@@ -356,21 +362,40 @@ fn add_skip(skipped: &mut Vec<Skipped>, reason: String, label: String) {
     }
 }
 
-fn to_anomaly(
-    table: &FineTable,
+/// The start days of every series' level shifts.
+fn level_shift_starts(found: &[(SeriesKey, events::Event)]) -> HashMap<SeriesKey, Vec<usize>> {
+    let mut starts: HashMap<SeriesKey, Vec<usize>> = HashMap::new();
+    for (key, e) in found.iter().filter(|(_, e)| e.kind == Kind::LevelShift) {
+        starts.entry(key.clone()).or_default().push(e.first);
+    }
+    starts
+}
+
+/// The first day of an event's baseline: the start of the latest level shift of its series
+/// before it (the series' level from then on), or the start of the data.
+fn baseline_start(
+    starts: &HashMap<SeriesKey, Vec<usize>>,
     key: &SeriesKey,
     e: &events::Event,
+) -> usize {
+    starts
+        .get(key)
+        .and_then(|s| s.iter().copied().filter(|s| *s < e.first).max())
+        .unwrap_or(0)
+}
+
+fn to_anomaly(
+    table: &FineTable,
+    (key, e, since): (&SeriesKey, &events::Event, usize),
     parents: Vec<SeriesKey>,
     options: &Options,
 ) -> Anomaly {
     let cause = root_cause::root_cause(
         table,
         key,
-        e.first,
-        e.last,
-        e.impact(),
-        options.params.weeks,
-        options.explain,
+        e,
+        since,
+        (options.params.weeks, options.explain),
     );
     Anomaly {
         level: key.level,

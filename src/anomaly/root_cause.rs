@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::changepoint;
+use super::events::{Event, Kind};
 use super::series::{FineTable, OPERATION, REGION, RESOURCE, SeriesKey, USAGE_TYPE};
 use crate::money::CompensatedSum;
 
@@ -42,21 +44,23 @@ pub struct RootCause {
     pub lifecycle_share: f64,
 }
 
-/// Contributors of the anomaly on `key` over days `first..=last`, largest |delta| first,
-/// listed until they explain `explain` (e.g. 0.9) of `impact`, then the rest and the
-/// baseline difference, summing exactly to `impact`.
+/// Contributors of the anomaly `event` on `key`, largest |delta| first, listed until they
+/// explain `explain` (e.g. 0.9) of its impact, then the rest and the baseline difference,
+/// summing exactly to the impact. Reference weeks start on day `since` (the start of an
+/// earlier level shift of the series, whose new level is the baseline), or earlier when
+/// that leaves less than a week.
 pub fn root_cause(
     table: &FineTable,
     key: &SeriesKey,
-    first: usize,
-    last: usize,
-    impact: f64,
-    weeks: usize,
-    explain: f64,
+    event: &Event,
+    since: usize,
+    (weeks, explain): (usize, f64),
 ) -> RootCause {
+    let (first, last, impact) = (event.first, event.last, event.impact());
+    let since = if since + 7 <= first { since } else { 0 };
     let reference = |t: usize, k: usize| -> Option<usize> {
         let offset = 7 * (k + (t - first) / 7);
-        t.checked_sub(offset)
+        t.checked_sub(offset).filter(|d| *d >= since)
     };
     let event_days = first..=last;
     let mut per_contributor: BTreeMap<[u32; 4], (CompensatedSum, CompensatedSum)> = BTreeMap::new();
@@ -113,18 +117,20 @@ pub fn root_cause(
         .filter(|(_, d, _)| *d != 0.0)
         .collect();
     deltas.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-    // Started: first billed at most a week before the anomaly. Stopped: last billed
-    // before the end of the data, the day before the anomaly or during it (a resource that
-    // stopped earlier is already out of a re-levelled baseline).
+    // Started: first billed at most a week before the anomaly, and no later than its
+    // change. Stopped: last billed before the end of the data, from three days before the
+    // anomaly to the end of its change (a resource that stopped earlier is already out of
+    // a re-levelled baseline).
     let end = table.days.saturating_sub(1);
+    let change_last = change_end(event);
     let lifecycle: CompensatedSum = deltas
         .iter()
         .filter(|(id, delta, _)| {
             let Some(&(born, died)) = lifetime.get(id) else {
                 return false;
             };
-            let started = *delta > 0.0 && born + 7 >= first;
-            let stopped = *delta < 0.0 && died < end && died + 3 >= first && died <= last;
+            let started = *delta > 0.0 && born + 7 >= first && born <= change_last;
+            let stopped = *delta < 0.0 && died < end && died + 3 >= first && died <= change_last;
             started || stopped
         })
         .map(|(_, delta, _)| *delta)
@@ -137,6 +143,18 @@ pub fn root_cause(
     RootCause {
         contributors: list_until_explained(table, deltas, impact, explain),
         lifecycle_share,
+    }
+}
+
+/// The last day of an event's change: a spike or drop changes over all its days; a level
+/// shift is its step, measured over the step test's window after its start. A resource
+/// that starts or stops later in a level shift's days is a later change, not its cause.
+fn change_end(event: &Event) -> usize {
+    match event.kind {
+        Kind::LevelShift => event
+            .last
+            .min(event.first + changepoint::STEP_WINDOW_DAYS - 1),
+        Kind::Spike | Kind::Drop => event.last,
     }
 }
 
@@ -185,4 +203,115 @@ fn list_until_explained(
         out.push(synthetic(BASELINE_DIFFERENCE, difference));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::series::{FineRow, Level};
+    use super::*;
+
+    /// 50 days of resources with a daily cost each (`None`: not billed that day).
+    fn table(resources: &[&dyn Fn(usize) -> Option<f64>]) -> FineTable {
+        let mut strings = vec![String::new(), "USD".to_string()];
+        let mut rows = Vec::new();
+        for (i, cost) in resources.iter().enumerate() {
+            strings.push(format!("db-{i}"));
+            let id = (strings.len() - 1) as u32;
+            for day in 0..50 {
+                if let Some(value) = cost(day) {
+                    let keys = [0, 0, 0, 0, 0, id];
+                    let day = day as u32;
+                    rows.push(FineRow {
+                        day,
+                        currency: 1,
+                        keys,
+                        value,
+                    });
+                }
+            }
+        }
+        FineTable {
+            first_day: 0,
+            days: 50,
+            strings,
+            rows,
+            missing_days: Vec::new(),
+        }
+    }
+
+    fn shift_from_day_30(table: &FineTable) -> RootCause {
+        let key = SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        };
+        let (mut expected, mut actual) = (0.0, 0.0);
+        for row in table.rows.iter().filter(|r| r.day >= 30) {
+            actual += row.value;
+        }
+        for row in table.rows.iter().filter(|r| (2..30).contains(&r.day)) {
+            expected += row.value * 20.0 / 28.0;
+        }
+        let event = Event {
+            first: 30,
+            last: 49,
+            kind: Kind::LevelShift,
+            expected,
+            actual,
+            score: -10.0,
+            level_before: None,
+            level_after: None,
+            p_value: None,
+        };
+        root_cause(table, &key, &event, 0, (4, 0.9))
+    }
+
+    #[test]
+    fn after_a_level_shift_the_reference_weeks_are_at_the_new_level() {
+        // db-0 steps from 100 to 150 a day on day 20 (a level shift); db-1 spikes on day 40.
+        let steps = |d: usize| Some(if d < 20 { 100.0 } else { 150.0 });
+        let spikes = |d: usize| Some(if d == 40 { 60.0 } else { 10.0 });
+        let table = table(&[&steps, &spikes]);
+        let key = SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        };
+        let spike = Event {
+            first: 40,
+            last: 40,
+            kind: Kind::Spike,
+            expected: 160.0,
+            actual: 210.0,
+            score: 20.0,
+            level_before: None,
+            level_after: None,
+            p_value: None,
+        };
+        let cause = root_cause(&table, &key, &spike, 20, (4, 0.9));
+        assert_eq!(cause.contributors.len(), 1, "{cause:?}");
+        assert_eq!(cause.contributors[0].resource, "db-1");
+        assert!(
+            (cause.contributors[0].delta - 50.0).abs() < 1e-9,
+            "{cause:?}"
+        );
+        // Weeks from before the shift would count half of db-0's step in the spike.
+        let cause = root_cause(&table, &key, &spike, 0, (4, 0.9));
+        assert!(cause.contributors.len() > 1, "{cause:?}");
+    }
+
+    #[test]
+    fn a_resource_stopping_weeks_after_a_level_shift_did_not_cause_it() {
+        // db-0 costs 10% less from day 30 on; db-1 stops on day 45, long after the step.
+        let cheaper = |d: usize| Some(if d < 30 { 100.0 } else { 90.0 });
+        let stops_late = |d: usize| (d < 45).then_some(60.0);
+        let cause = shift_from_day_30(&table(&[&cheaper, &stops_late]));
+        assert!(cause.lifecycle_share.abs() < 1e-9, "{cause:?}");
+        let sum: f64 = cause.contributors.iter().map(|c| c.delta).sum();
+        assert!((sum - (-200.0 - 300.0)).abs() < 1e-6, "{cause:?}");
+        // A resource that stops as the level shifts is its cause.
+        let stops_at_the_step = |d: usize| (d < 31).then_some(60.0);
+        let cause = shift_from_day_30(&table(&[&cheaper, &stops_at_the_step]));
+        assert!(cause.lifecycle_share > 0.8, "{cause:?}");
+    }
 }
