@@ -144,16 +144,21 @@ impl FileScan {
 /// The file's schema with every string column and every string MAP's keys and values read
 /// as `Dictionary(Int32, Utf8)`, so dictionary-encoded pages arrive as codes.
 fn dictionary_strings(schema: &ArrowSchema) -> ArrowSchema {
-    let fields: Vec<Field> = schema
-        .fields()
+    ArrowSchema::new_with_metadata(
+        dictionary_fields(schema.fields()),
+        schema.metadata().clone(),
+    )
+}
+
+fn dictionary_fields(fields: &arrow_schema::Fields) -> Vec<Field> {
+    fields
         .iter()
         .map(|f| {
             f.as_ref()
                 .clone()
                 .with_data_type(dictionary_type(f.data_type()))
         })
-        .collect();
-    ArrowSchema::new_with_metadata(fields, schema.metadata().clone())
+        .collect()
 }
 
 fn dictionary_type(t: &ArrowType) -> ArrowType {
@@ -165,18 +170,10 @@ fn dictionary_type(t: &ArrowType) -> ArrowType {
             let ArrowType::Struct(fields) = entries.data_type() else {
                 return t.clone();
             };
-            let fields: Vec<Field> = fields
-                .iter()
-                .map(|f| {
-                    f.as_ref()
-                        .clone()
-                        .with_data_type(dictionary_type(f.data_type()))
-                })
-                .collect();
             let entries = entries
                 .as_ref()
                 .clone()
-                .with_data_type(ArrowType::Struct(fields.into()));
+                .with_data_type(ArrowType::Struct(dictionary_fields(fields).into()));
             ArrowType::Map(Arc::new(entries), *sorted)
         }
         other => other.clone(),

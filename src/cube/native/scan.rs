@@ -412,35 +412,26 @@ impl Numbers {
     }
 
     fn of(array: &ArrayRef) -> Result<Numbers, ScanError> {
-        let converted = |values: Vec<f64>| NumberValues::Converted(values);
+        fn widened<T: arrow_array::types::ArrowPrimitiveType>(
+            array: &ArrayRef,
+            to_f64: impl Fn(T::Native) -> f64,
+        ) -> NumberValues {
+            NumberValues::Converted(
+                array
+                    .as_primitive::<T>()
+                    .values()
+                    .iter()
+                    .map(|&v| to_f64(v))
+                    .collect(),
+            )
+        }
         let values = match array.data_type() {
             ArrowType::Float64 => {
                 NumberValues::F64(array.as_primitive::<Float64Type>().values().clone())
             }
-            ArrowType::Float32 => converted(
-                array
-                    .as_primitive::<Float32Type>()
-                    .values()
-                    .iter()
-                    .map(|&v| f64::from(v))
-                    .collect(),
-            ),
-            ArrowType::Int32 => converted(
-                array
-                    .as_primitive::<Int32Type>()
-                    .values()
-                    .iter()
-                    .map(|&v| f64::from(v))
-                    .collect(),
-            ),
-            ArrowType::Int64 => converted(
-                array
-                    .as_primitive::<Int64Type>()
-                    .values()
-                    .iter()
-                    .map(|&v| v as f64)
-                    .collect(),
-            ),
+            ArrowType::Float32 => widened::<Float32Type>(array, f64::from),
+            ArrowType::Int32 => widened::<Int32Type>(array, f64::from),
+            ArrowType::Int64 => widened::<Int64Type>(array, |v| v as f64),
             other => return Err(format!("a number column read as {other}")),
         };
         Ok(Numbers {
