@@ -95,29 +95,29 @@ impl<'a> UnitScan<'a> {
                 self.binding.usage_start
             ));
         };
-        let micros: Vec<Option<i64>> = match unit {
-            ArrowUnit::Second => to_micros(column.as_primitive::<TimestampSecondType>(), |v| {
-                v.checked_mul(1_000_000)
-            }),
-            ArrowUnit::Millisecond => {
-                to_micros(column.as_primitive::<TimestampMillisecondType>(), |v| {
-                    v.checked_mul(1_000)
-                })
-            }
-            ArrowUnit::Microsecond => {
-                to_micros(column.as_primitive::<TimestampMicrosecondType>(), Some)
-            }
-            ArrowUnit::Nanosecond => {
-                to_micros(column.as_primitive::<TimestampNanosecondType>(), |v| {
-                    Some(v.div_euclid(1_000))
-                })
-            }
-        };
         let step = self.layout.period.micros();
-        Ok(micros
-            .into_iter()
-            .map(|m| m.map_or(NULL_PERIOD, |m| m.div_euclid(step) * step))
-            .collect())
+        Ok(match unit {
+            ArrowUnit::Second => period_starts(
+                column.as_primitive::<TimestampSecondType>(),
+                |v| v.checked_mul(1_000_000),
+                step,
+            ),
+            ArrowUnit::Millisecond => period_starts(
+                column.as_primitive::<TimestampMillisecondType>(),
+                |v| v.checked_mul(1_000),
+                step,
+            ),
+            ArrowUnit::Microsecond => period_starts(
+                column.as_primitive::<TimestampMicrosecondType>(),
+                Some,
+                step,
+            ),
+            ArrowUnit::Nanosecond => period_starts(
+                column.as_primitive::<TimestampNanosecondType>(),
+                |v| Some(v.div_euclid(1_000)),
+                step,
+            ),
+        })
     }
 
     /// Per slot, each row's id in that slot's interner.
@@ -466,11 +466,18 @@ impl Numbers {
     }
 }
 
-fn to_micros<T: arrow_array::types::ArrowPrimitiveType<Native = i64>>(
+/// Each timestamp's period start (UTC microseconds, a multiple of `step`), or
+/// [`NULL_PERIOD`] for a null or out-of-range one.
+fn period_starts<T: arrow_array::types::ArrowPrimitiveType<Native = i64>>(
     array: &arrow_array::PrimitiveArray<T>,
-    convert: impl Fn(i64) -> Option<i64>,
-) -> Vec<Option<i64>> {
-    array.iter().map(|v| v.and_then(&convert)).collect()
+    to_micros: impl Fn(i64) -> Option<i64>,
+    step: i64,
+) -> Vec<i64> {
+    let start = |v: i64| to_micros(v).map_or(NULL_PERIOD, |m| m.div_euclid(step) * step);
+    match array.nulls() {
+        None => array.values().iter().map(|&v| start(v)).collect(),
+        Some(_) => array.iter().map(|v| v.map_or(NULL_PERIOD, start)).collect(),
+    }
 }
 
 fn column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b ArrayRef, ScanError> {
