@@ -388,3 +388,46 @@ pub fn is_string_map(t: &ArrowType) -> bool {
     };
     fields.len() == 2 && fields.iter().all(|f| f.data_type() == &ArrowType::Utf8)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cube::{Condition, Filters, Metric};
+
+    #[test]
+    fn layout_keys_every_dimension_and_filter_input_once() {
+        let spec = CubeSpec {
+            dimensions: vec![
+                Dimension::Category,
+                Dimension::Service,
+                Dimension::Tag("user:Project".into()),
+            ],
+            granularity: Granularity::Week,
+            metrics: vec![Metric::Amortized],
+            filters: Filters {
+                conditions: vec![Condition::parse("tag:Project=web", false).unwrap()],
+                from: None,
+                to: None,
+            },
+        };
+        let layout = Layout::of(&spec).unwrap();
+        assert_eq!(
+            layout.slots[..layout.key_width],
+            [
+                Slot::Text("currency"),
+                Slot::Text("product_code"),
+                Slot::Text("usage_type"),
+                Slot::MapEntry {
+                    map: "tags",
+                    key: "project".into()
+                },
+            ]
+        );
+        // The amortization CASE reads the line item type and the reservation ARN too.
+        assert!(layout.text_slot("line_item_type").unwrap() >= layout.key_width);
+        assert!(layout.text_slot("ri_arn").unwrap() >= layout.key_width);
+        assert!(layout.numbers.contains(&"sp_effective_cost"));
+        assert_eq!(layout.period, PeriodUnit::Day);
+        assert_eq!(layout.metric_columns, ["amortized_cost"]);
+    }
+}
