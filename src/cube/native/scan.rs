@@ -2,6 +2,7 @@
 //! with string columns kept dictionary-encoded, each row reduced to its period, its slot
 //! ids and its split metric values, and summed into [`Groups`].
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -34,6 +35,8 @@ pub struct UnitScan<'a> {
     dictionaries: HashMap<(usize, String), (ArrayRef, Vec<u32>)>,
     /// Per MAP column: how its keys and values resolve.
     map_caches: HashMap<String, MapCache>,
+    /// f64 buffers of finished batches, reused so batches do not fault in fresh memory.
+    buffers: RefCell<Vec<Vec<f64>>>,
     groups: Groups,
 }
 
@@ -48,6 +51,7 @@ impl<'a> UnitScan<'a> {
             interners: layout.slots.iter().map(|_| Interner::default()).collect(),
             dictionaries: HashMap::new(),
             map_caches: HashMap::new(),
+            buffers: RefCell::new(Vec::new()),
             groups: Groups::new(layout.key_width, layout.metrics.len()),
         }
     }
@@ -82,6 +86,9 @@ impl<'a> UnitScan<'a> {
                 group,
                 values.iter().map(|m| crate::cube::split_nano(m[row])),
             );
+        }
+        for v in values {
+            self.recycle(v);
         }
         Ok(())
     }
@@ -279,20 +286,29 @@ impl<'a> UnitScan<'a> {
     /// The value of a metric expression for every row of the batch.
     fn eval(&self, e: &E, ids: &[Vec<u32>], numbers: &[Numbers], rows: usize) -> Vec<f64> {
         match e {
-            E::Num(c) => self
-                .number(c, numbers)
-                .map_or_else(|| vec![0.0; rows], |n| n.zero_filled(rows)),
-            E::Zero | E::Text(_) | E::StrLit(_) => vec![0.0; rows],
-            E::Sub(a, b) => zip(
-                self.eval(a, ids, numbers, rows),
-                &self.eval(b, ids, numbers, rows),
-                |x, y| x - y,
-            ),
-            E::Add(a, b) => zip(
-                self.eval(a, ids, numbers, rows),
-                &self.eval(b, ids, numbers, rows),
-                |x, y| x + y,
-            ),
+            E::Num(c) => {
+                let mut out = self.buffer();
+                match self.number(c, numbers) {
+                    Some(n) => n.zero_filled_into(&mut out, rows),
+                    None => out.resize(rows, 0.0),
+                }
+                out
+            }
+            E::Zero | E::Text(_) | E::StrLit(_) => {
+                let mut out = self.buffer();
+                out.resize(rows, 0.0);
+                out
+            }
+            E::Sub(a, b) | E::Add(a, b) => {
+                let mut out = self.eval(a, ids, numbers, rows);
+                let other = self.eval(b, ids, numbers, rows);
+                let subtract = matches!(e, E::Sub(..));
+                for (x, y) in out.iter_mut().zip(&other) {
+                    *x = if subtract { *x - *y } else { *x + *y };
+                }
+                self.recycle(other);
+                out
+            }
             E::Coalesce(cols, fallback) => {
                 let mut out = self.eval(fallback, ids, numbers, rows);
                 for c in cols.iter().rev() {
@@ -321,10 +337,22 @@ impl<'a> UnitScan<'a> {
                             out[row] = value[row];
                         }
                     }
+                    self.recycle(value);
                 }
                 out
             }
         }
+    }
+
+    /// An empty f64 buffer, reused from an earlier batch when one is free.
+    fn buffer(&self) -> Vec<f64> {
+        let mut out = self.buffers.borrow_mut().pop().unwrap_or_default();
+        out.clear();
+        out
+    }
+
+    fn recycle(&self, buffer: Vec<f64>) {
+        self.buffers.borrow_mut().push(buffer);
     }
 
     fn number<'n>(&self, column: &str, numbers: &'n [Numbers]) -> Option<&'n Numbers> {
@@ -381,13 +409,6 @@ impl<'a> UnitScan<'a> {
             None => vec![false; rows],
         }
     }
-}
-
-fn zip(mut a: Vec<f64>, b: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x = f(*x, *y);
-    }
-    a
 }
 
 /// One numeric input of a batch as f64, with its nulls; f64 columns are not copied.
@@ -453,15 +474,16 @@ impl Numbers {
             && self.valid.as_ref().is_none_or(|n| n.is_valid(row))
     }
 
-    fn zero_filled(&self, rows: usize) -> Vec<f64> {
+    /// Appends the values to `out`, nulls as 0.
+    fn zero_filled_into(&self, out: &mut Vec<f64>, rows: usize) {
         match (self.values(), &self.valid) {
-            (None, _) => vec![0.0; rows],
-            (Some(v), None) => v.to_vec(),
-            (Some(v), Some(n)) => v
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| if n.is_valid(i) { v } else { 0.0 })
-                .collect(),
+            (None, _) => out.resize(rows, 0.0),
+            (Some(v), None) => out.extend_from_slice(v),
+            (Some(v), Some(n)) => out.extend(
+                v.iter()
+                    .enumerate()
+                    .map(|(i, &v)| if n.is_valid(i) { v } else { 0.0 }),
+            ),
         }
     }
 }
