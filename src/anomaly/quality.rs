@@ -4,15 +4,19 @@
 //! generated without anomalies (its "clean twin").
 //!
 //! Every injected anomaly is sized on the clean twin: its mean daily extra cost in robust σ
-//! of its scope's series there (the seasonal detector's own scale on its first day), so that
-//! "at least 3σ" means what the data shows, not what the generator planned.
+//! of its scope's series there, so that "at least 3σ" means what the data shows, not what
+//! the generator planned. The σ is a fixed reference computed here ([`reference_scale`]),
+//! not any detector's own scale: a change to a detector must not move anomalies across the
+//! line between those it must find and those it need not.
+//!
+//! A detection matches an injected anomaly only when it moves the same way and starts within
+//! the anomaly's days, ±1 day ([`matches`]).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::detectors::{ScoringParams, seasonal_expectation};
 use super::series::{FineTable, Level, build_series};
 use super::{Anomaly, Detection, Method, Options, detect_in_table, fine_table};
 use crate::error::{Error, Result};
@@ -170,7 +174,7 @@ pub fn measure(seeds: &[u64], method: Method, setup: &Setup, work: &Path) -> Res
         )
         .map_err(|e| Error::Invalid(format!("truth.json: {e}")))?;
         let (clean_found, clean_table) = run(&clean, &options)?;
-        let sizes = sizes(&clean_table, &truth, &options.params);
+        let sizes = sizes(&clean_table, &truth);
         score_seed(&mut score, &truth, &sizes, (&found, &clean_found), setup);
         score.clean_detections += clean_found.anomalies.len();
         score.clean_series_days += clean_found.series_days_scored;
@@ -184,9 +188,9 @@ fn run(dir: &Path, options: &Options) -> Result<(Detection, FineTable)> {
     Ok((detect_in_table(&table, options, notes), table))
 }
 
-/// Each truth anomaly's mean daily extra cost in robust σ of its scope's series in `table`
-/// (the data without anomalies), σ being the seasonal detector's scale on its first day.
-fn sizes(table: &FineTable, truth: &Truth, params: &ScoringParams) -> Vec<Option<f64>> {
+/// Each truth anomaly's mean daily extra cost in reference σ ([`reference_scale`]) of its
+/// scope's series in `table` (the data without anomalies) before its first day.
+fn sizes(table: &FineTable, truth: &Truth) -> Vec<Option<f64>> {
     let levels = [Level::Account, Level::Service, Level::ServiceUsageType];
     let labelled: Vec<(String, Vec<Option<f64>>)> = build_series(table, &levels)
         .into_iter()
@@ -202,13 +206,61 @@ fn sizes(table: &FineTable, truth: &Truth, params: &ScoringParams) -> Vec<Option
                 .1;
             let first = usize::try_from(day(&t.first_day) - table.first_day).ok()?;
             let last = usize::try_from(day(&t.last_day) - table.first_day).ok()?;
-            let (_, scale) = (*seasonal_expectation(values, params).get(first)?)?;
+            if first >= values.len() {
+                return None;
+            }
+            let scale = reference_scale(values, first)?;
             let days = (last.min(values.len() - 1) + 1)
                 .saturating_sub(first)
                 .max(1);
             Some(t.extra_cost.abs() / days as f64 / scale)
         })
         .collect()
+}
+
+/// Days before an anomaly its reference scale is taken from, at most.
+const SIZING_WINDOW_DAYS: usize = 28;
+/// Days of history an anomaly needs before it to be sized.
+const SIZING_MIN_HISTORY_DAYS: usize = 14;
+
+/// The reference σ of a series' day-to-day noise before day `first`, independent of every
+/// detector: 1.4826 × the median absolute deviation (from their median) of the week-over-week
+/// differences (each day minus the same weekday a week before) within the up to 28 days
+/// before `first`, divided by √2 (a difference of two days carries the noise of both). The
+/// weekly pattern cancels in each difference, steady growth moves every difference alike
+/// and so drops out with their median, and a single odd day touches only two differences.
+/// For independent normal noise it estimates σ without bias (0.99σ on average with 28 days;
+/// a residual against the same-weekday median of the same four weeks would give 0.73σ).
+/// `None` with fewer than 14 days before `first`, or fewer than five differences. Floored at
+/// one cent, as a series that never moved has no noise to size against.
+fn reference_scale(values: &[Option<f64>], first: usize) -> Option<f64> {
+    if first < SIZING_MIN_HISTORY_DAYS || first > values.len() {
+        return None;
+    }
+    let start = first.saturating_sub(SIZING_WINDOW_DAYS);
+    let differences: Vec<f64> = (start + 7..first)
+        .filter_map(|d| Some(values[d]? - values[d - 7]?))
+        .filter(|x| x.is_finite())
+        .collect();
+    if differences.len() < 5 {
+        return None;
+    }
+    let centre = plain_median(&differences)?;
+    let deviations: Vec<f64> = differences.iter().map(|x| (x - centre).abs()).collect();
+    let mad = plain_median(&deviations)?;
+    Some((1.4826 * mad / std::f64::consts::SQRT_2).max(0.01))
+}
+
+/// The median, kept here so that the reference scale cannot move with the detectors' code.
+fn plain_median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(v[mid]),
+        _ => Some((v[mid - 1] + v[mid]) / 2.0),
+    }
 }
 
 /// Whether a series label is the series of a truth scope.
@@ -321,11 +373,15 @@ fn record_hit(score: &mut Score, t: &TruthAnomaly, d: &Anomaly) {
     }
 }
 
-/// A detection matches a truth anomaly when their days overlap (±1 day) and the detection
-/// points at the injected scope: in its series, its parents or its top root cause.
+/// A detection matches a truth anomaly when it moves the same way (the sign of its impact is
+/// the sign of the injected extra cost), starts within the injected days ±1 day (a detection
+/// that began earlier, or a level shift that runs on to the end of the data, does not match
+/// an anomaly injected later), and points at the injected scope: in its series, its parents
+/// or its top root cause.
 fn matches(t: &TruthAnomaly, d: &Anomaly) -> bool {
-    let overlap =
-        day_diff(&d.first_day, &t.last_day) <= 1 && day_diff(&t.first_day, &d.last_day) <= 1;
+    let same_way = (t.extra_cost > 0.0) == (d.impact > 0.0);
+    let starts_within =
+        day_diff(&d.first_day, &t.first_day) >= -1 && day_diff(&d.first_day, &t.last_day) <= 1;
     let key = &t.scope.key;
     let in_series = d
         .series
@@ -335,7 +391,7 @@ fn matches(t: &TruthAnomaly, d: &Anomaly) -> bool {
             p.split(" / ")
                 .any(|part| part.ends_with(&format!("={key}")))
         });
-    overlap && (in_series || root_cause_names(t, d))
+    same_way && starts_within && (in_series || root_cause_names(t, d))
 }
 
 /// The top root cause (or, for account and service scopes, the series itself) names the
@@ -376,9 +432,17 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
         out,
         "Measured on {} generated CUR 2.0 datasets (seeds {}; {} linked accounts, {} days, about {} rows each), \
          each generated twice: with the generator's injected anomalies and without (the clean twin). \
-         An injected anomaly is sized on the clean twin, in robust σ of its scope's series (the seasonal \
-         detector's scale on its first day); those of at least {}σ and ${} must be found. A detection of a \
-         smaller one, or one whose top root cause is an injected waste resource, counts neither way. A \
+         An injected anomaly is sized on the clean twin, in σ of its scope's series there: a fixed \
+         reference scale computed by the measurement itself, not by any detector, so that a change to a \
+         detector cannot change which anomalies must be found — 1.4826 × the median absolute deviation of \
+         the week-over-week differences (each day minus the same weekday a week before) over the up to 28 \
+         days before the anomaly's first day, divided by √2. Those of at least {}σ and ${} must be found. \
+         A detection matches an injected anomaly only when it moves the same way (the sign of its impact \
+         is that of the injected extra cost), starts within the anomaly's days ±1 day, and names its scope \
+         (in its series, its parents or its top root cause); a detection that started earlier, or a level \
+         shift running on to the end of the data, does not match an anomaly injected later. A detection \
+         is true when it matches an anomaly that must be found. One that matches only a smaller anomaly, \
+         or whose top root cause is an injected waste resource, counts neither way. A \
          detection the clean twin also makes or lists as resources starting or stopping (overlapping days, in \
          the same series or one containing it or contained in it) is a change of the generated \
          organisation itself (resources starting and stopping, storage growing): it is charged to the \
@@ -444,7 +508,7 @@ fn render_sizes(out: &mut String, rows: &[(Method, Score)], setup: &Setup) {
     let names: Vec<String> = rows.iter().map(|(m, _)| format!("{m:?} found")).collect();
     let _ = writeln!(
         out,
-        "\nBy size (robust σ on the clean twin; \"below the limit\" also holds anomalies under ${}; \"not sized\" are single resources or anomalies without two weeks of history before them):\n\n| size | injected | {} |\n|---|---:|{}",
+        "\nBy size (reference σ on the clean twin; \"below the limit\" also holds anomalies under ${}; \"not sized\" are single resources or anomalies without two weeks of history before them):\n\n| size | injected | {} |\n|---|---:|{}",
         setup.min_impact,
         names.join(" | "),
         "---:|".repeat(names.len())
@@ -506,5 +570,80 @@ fn render_cases(out: &mut String, rows: &[(Method, Score)]) {
             yes_no(c.required),
             found.join(" | ")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::{Kind, Level};
+
+    fn truth(first: &str, last: &str, extra: f64) -> TruthAnomaly {
+        TruthAnomaly {
+            kind: "spike".into(),
+            scope: Scope {
+                level: "account".into(),
+                key: "111".into(),
+            },
+            first_day: first.into(),
+            last_day: last.into(),
+            extra_cost: extra,
+        }
+    }
+
+    fn detection(first: &str, last: &str, impact: f64) -> Anomaly {
+        Anomaly {
+            level: Level::Account,
+            series: "account=111".into(),
+            currency: "USD".into(),
+            first_day: first.into(),
+            last_day: last.into(),
+            kind: Kind::Spike,
+            expected: 100.0,
+            actual: 100.0 + impact,
+            impact,
+            impact_pct: Some(impact),
+            score: 5.0,
+            level_before: None,
+            level_after: None,
+            p_value: None,
+            parents: Vec::new(),
+            root_cause: Vec::new(),
+            lifecycle_share: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_match_moves_the_same_way_and_starts_within_the_days() {
+        let t = truth("2025-09-10", "2025-09-12", 150.0);
+        assert!(matches(&t, &detection("2025-09-10", "2025-09-11", 120.0)));
+        assert!(matches(&t, &detection("2025-09-09", "2025-09-12", 120.0)));
+        assert!(matches(&t, &detection("2025-09-13", "2025-09-13", 60.0)));
+        // The wrong way.
+        assert!(!matches(&t, &detection("2025-09-10", "2025-09-12", -120.0)));
+        // A level shift that started weeks before and runs to the end of the data.
+        assert!(!matches(&t, &detection("2025-08-20", "2025-10-12", 900.0)));
+        // Starting two days early or late.
+        assert!(!matches(&t, &detection("2025-09-08", "2025-09-12", 120.0)));
+        assert!(!matches(&t, &detection("2025-09-14", "2025-09-15", 120.0)));
+    }
+
+    #[test]
+    fn the_reference_scale_ignores_the_weekly_pattern_and_steady_growth() {
+        // Weekdays 100, weekends 40, noise ±1, growing 0.5 a day.
+        let noise = [0.0, 1.0, -1.0, 0.5, -0.5, 0.8, -0.8, 0.3, -0.3, 0.9, -0.9];
+        let values: Vec<Option<f64>> = (0..42)
+            .map(|d| {
+                let level = if d % 7 >= 5 { 40.0 } else { 100.0 };
+                Some(level + 0.5 * d as f64 + noise[(d * 5) % noise.len()])
+            })
+            .collect();
+        let scale = reference_scale(&values, 35).unwrap();
+        assert!((0.3..1.5).contains(&scale), "{scale}");
+        // Too little history to size against.
+        assert!(reference_scale(&values, 13).is_none());
+        // A flat series has the one-cent floor.
+        let flat = vec![Some(5.0); 42];
+        assert_eq!(reference_scale(&flat, 30), Some(0.01));
     }
 }
