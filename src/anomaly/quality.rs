@@ -105,6 +105,8 @@ pub struct Score {
     /// starts within ±1 day of the injected start.
     pub level_shifts: usize,
     pub level_shift_start_ok: usize,
+    /// Found anomalies whose detection has the injected kind (spike, drop, level shift).
+    pub kind_ok: usize,
     pub root_cause_checked: usize,
     pub root_cause_ok: usize,
     pub clean_detections: usize,
@@ -361,6 +363,15 @@ fn same_change(a: &Anomaly, b: &Anomaly) -> bool {
     nested && day_diff(&a.first_day, &b.last_day) <= 1 && day_diff(&b.first_day, &a.last_day) <= 1
 }
 
+/// The generator's name of a detected kind in `truth.json`.
+fn truth_kind(kind: super::Kind) -> &'static str {
+    match kind {
+        super::Kind::Spike => "spike",
+        super::Kind::Drop => "drop",
+        super::Kind::LevelShift => "level_shift",
+    }
+}
+
 fn record_hit(score: &mut Score, t: &TruthAnomaly, d: &Anomaly) {
     score.found += 1;
     score
@@ -371,6 +382,9 @@ fn record_hit(score: &mut Score, t: &TruthAnomaly, d: &Anomaly) {
         && day_diff(&d.first_day, &t.first_day).abs() <= 1
     {
         score.level_shift_start_ok += 1;
+    }
+    if truth_kind(d.kind) == t.kind {
+        score.kind_ok += 1;
     }
     score.root_cause_checked += 1;
     if root_cause_names(t, d) {
@@ -465,7 +479,7 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
     );
     let _ = writeln!(
         out,
-        "| method | anomalies to find | found | recall | detections | precision | F1 | precision, twin detections as false | mean delay (days) | level shifts to find, found starting ±1 day | root cause top-1 | false positives per 1,000 series-days (clean data) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| method | anomalies to find | found | recall | detections | precision | F1 | precision, twin detections as false | mean delay (days) | level shifts to find, found starting ±1 day | found with the injected kind | root cause top-1 | false positives per 1,000 series-days (clean data) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (method, s) in rows {
         render_score_row(&mut out, *method, s);
@@ -483,7 +497,7 @@ fn render_score_row(out: &mut String, method: Method, s: &Score) {
     };
     let _ = writeln!(
         out,
-        "| {:?} | {} | {} | {:.3} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {}/{} | {}/{} | {:.2} |",
+        "| {:?} | {} | {} | {:.3} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {}/{} | {}/{} | {}/{} | {:.2} |",
         method,
         s.eligible,
         s.found,
@@ -495,6 +509,8 @@ fn render_score_row(out: &mut String, method: Method, s: &Score) {
         delay,
         s.level_shift_start_ok,
         s.level_shifts,
+        s.kind_ok,
+        s.found,
         s.root_cause_ok,
         s.root_cause_checked,
         s.false_positives_per_1000()
