@@ -249,22 +249,8 @@ fn reference_scale(values: &[Option<f64>], first: usize) -> Option<f64> {
     if differences.len() < 5 {
         return None;
     }
-    let centre = plain_median(&differences)?;
-    let deviations: Vec<f64> = differences.iter().map(|x| (x - centre).abs()).collect();
-    let mad = plain_median(&deviations)?;
-    Some((1.4826 * mad / std::f64::consts::SQRT_2).max(0.01))
-}
-
-/// The median, kept here so that the reference scale cannot move with the detectors' code.
-fn plain_median(values: &[f64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[mid]),
-        _ => Some((v[mid - 1] + v[mid]) / 2.0),
-    }
+    let scale = super::stats::robust_scale(&differences)?;
+    Some((scale / std::f64::consts::SQRT_2).max(0.01))
 }
 
 /// Whether a series label is the series of a truth scope.

@@ -35,10 +35,8 @@ pub struct UnitScan<'a> {
     dictionaries: HashMap<(usize, String), (ArrayRef, Vec<u32>)>,
     /// Per MAP column: how its keys and values resolve.
     map_caches: HashMap<String, MapCache>,
-    /// f64 and id buffers of finished batches, reused so batches do not fault in fresh
-    /// memory.
+    /// f64 buffers of finished batches, reused so batches do not fault in fresh memory.
     buffers: RefCell<Vec<Vec<f64>>>,
-    id_buffers: Vec<Vec<u32>>,
     groups: Groups,
 }
 
@@ -54,7 +52,6 @@ impl<'a> UnitScan<'a> {
             dictionaries: HashMap::new(),
             map_caches: HashMap::new(),
             buffers: RefCell::new(Vec::new()),
-            id_buffers: Vec::new(),
             groups: Groups::new(layout.key_width, layout.metrics.len()),
         }
     }
@@ -93,7 +90,6 @@ impl<'a> UnitScan<'a> {
         for v in values {
             self.recycle(v);
         }
-        self.id_buffers.extend(ids);
         Ok(())
     }
 
@@ -139,23 +135,19 @@ impl<'a> UnitScan<'a> {
             match source {
                 ValueSource::Column(name) => ids[s] = self.column_ids(s, name, batch)?,
                 ValueSource::Flat(columns) => {
-                    let mut first = self.id_buffer(rows, NULL_ID);
+                    let mut first = vec![NULL_ID; rows];
                     for name in columns {
                         let more = self.column_ids(s, name, batch)?;
-                        for (f, m) in first.iter_mut().zip(&more) {
+                        for (f, m) in first.iter_mut().zip(more) {
                             if *f == NULL_ID {
-                                *f = *m;
+                                *f = m;
                             }
                         }
-                        self.id_buffers.push(more);
                     }
                     ids[s] = first;
                 }
-                ValueSource::Literal(v) => {
-                    let id = self.interners[s].intern(v);
-                    ids[s] = self.id_buffer(rows, id);
-                }
-                ValueSource::Null => ids[s] = self.id_buffer(rows, NULL_ID),
+                ValueSource::Literal(v) => ids[s] = vec![self.interners[s].intern(v); rows],
+                ValueSource::Null => ids[s] = vec![NULL_ID; rows],
                 ValueSource::MapLookup { map, key } => {
                     match lookups.iter_mut().find(|(m, _)| m == map) {
                         Some((_, wanted)) => wanted.push((s, key.clone())),
@@ -192,7 +184,6 @@ impl<'a> UnitScan<'a> {
                 array.data_type()
             )
         })?;
-        let mut out = self.id_buffer(0, NULL_ID);
         let cache_key = (slot, name.to_string());
         let reuse = matches!(self.dictionaries.get(&cache_key), Some((values, _)) if Arc::ptr_eq(values, dict.values()));
         if !reuse {
@@ -217,26 +208,28 @@ impl<'a> UnitScan<'a> {
         let mapping = &self.dictionaries[&cache_key].1;
         let keys = dict.keys();
         let codes = keys.values();
-        match keys.nulls() {
-            None => out.extend(
-                codes
-                    .iter()
-                    .map(|&c| mapping.get(c as usize).copied().unwrap_or(NULL_ID)),
-            ),
-            Some(nulls) => out.extend(codes.iter().enumerate().map(|(i, &c)| {
-                if nulls.is_valid(i) {
-                    mapping.get(c as usize).copied().unwrap_or(NULL_ID)
-                } else {
-                    NULL_ID
-                }
-            })),
-        }
-        Ok(out)
+        Ok(match keys.nulls() {
+            None => codes
+                .iter()
+                .map(|&c| mapping.get(c as usize).copied().unwrap_or(NULL_ID))
+                .collect(),
+            Some(nulls) => codes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    if nulls.is_valid(i) {
+                        mapping.get(c as usize).copied().unwrap_or(NULL_ID)
+                    } else {
+                        NULL_ID
+                    }
+                })
+                .collect(),
+        })
     }
 
     /// For each wanted `(slot, normalised key)` of one MAP column, each row's value id:
-    /// the value of the first entry whose key normalises to it; empty values are null.
-    /// Keys and values read as dictionaries are resolved once per distinct value.
+    /// the value of the first entry whose key normalises to it; empty values are null (the
+    /// frame engine's [`crate::tags::map_lookup`]). Keys and values read as dictionaries are resolved once per distinct value.
     fn map_ids(
         &mut self,
         map: &str,
@@ -251,10 +244,7 @@ impl<'a> UnitScan<'a> {
         cache.prepare(&keys, &values, wanted);
         let offsets = array.value_offsets();
         let rows = array.len();
-        let mut out: Vec<Vec<u32>> = Vec::with_capacity(wanted.len());
-        for _ in wanted {
-            out.push(pop_buffer(&mut self.id_buffers, rows, NULL_ID));
-        }
+        let mut out: Vec<Vec<u32>> = vec![vec![NULL_ID; rows]; wanted.len()];
         let mut found: Vec<Option<usize>> = vec![None; wanted.len()];
         for row in 0..rows {
             if array.is_null(row) {
@@ -352,11 +342,6 @@ impl<'a> UnitScan<'a> {
                 out
             }
         }
-    }
-
-    /// An id buffer of `rows` times `id`, reused from an earlier batch when one is free.
-    fn id_buffer(&mut self, rows: usize, id: u32) -> Vec<u32> {
-        pop_buffer(&mut self.id_buffers, rows, id)
     }
 
     /// An empty f64 buffer, reused from an earlier batch when one is free.
@@ -501,14 +486,6 @@ impl Numbers {
             ),
         }
     }
-}
-
-/// A buffer from `pool` (or a new one) holding `len` copies of `value`.
-fn pop_buffer(pool: &mut Vec<Vec<u32>>, len: usize, value: u32) -> Vec<u32> {
-    let mut out = pool.pop().unwrap_or_default();
-    out.clear();
-    out.resize(len, value);
-    out
 }
 
 /// Each timestamp's period start (UTC microseconds, a multiple of `step`), or
