@@ -79,8 +79,12 @@ impl Default for Setup {
 /// One injected anomaly as measured.
 #[derive(Clone, Debug)]
 pub struct Case {
+    pub seed: u64,
     pub kind: String,
     pub level: String,
+    pub key: String,
+    pub first_day: String,
+    pub last_day: String,
     pub impact: f64,
     /// Mean daily extra cost in robust σ of the scope's series; `None` when the scope is not
     /// a scored series (a single resource) or starts before there is history to score it.
@@ -112,6 +116,20 @@ pub struct Score {
     pub clean_detections: usize,
     pub clean_series_days: usize,
     pub cases: Vec<Case>,
+    /// Detections counted as false, so that each can be looked at.
+    pub false_detections: Vec<FalseDetection>,
+}
+
+/// A detection that matches no injected anomaly and that the clean twin does not make.
+#[derive(Clone, Debug)]
+pub struct FalseDetection {
+    pub seed: u64,
+    pub series: String,
+    pub kind: super::Kind,
+    pub first_day: String,
+    pub last_day: String,
+    pub impact: f64,
+    pub score: f64,
 }
 
 impl Score {
@@ -179,7 +197,7 @@ pub fn measure(seeds: &[u64], method: Method, setup: &Setup, work: &Path) -> Res
         .map_err(|e| Error::Invalid(format!("truth.json: {e}")))?;
         let (clean_found, clean_table) = run(&clean, &options)?;
         let sizes = sizes(&clean_table, &truth);
-        score_seed(&mut score, &truth, &sizes, (&found, &clean_found), setup);
+        score_seed(&mut score, seed, &truth, &sizes, (&found, &clean_found), setup);
         score.clean_detections += clean_found.anomalies.len();
         score.clean_series_days += clean_found.series_days_scored;
     }
@@ -265,6 +283,7 @@ fn names_scope(label: &str, scope: &Scope) -> bool {
 
 fn score_seed(
     score: &mut Score,
+    seed: u64,
     truth: &Truth,
     sizes: &[Option<f64>],
     (found, clean): (&Detection, &Detection),
@@ -295,8 +314,12 @@ fn score_seed(
             }
         }
         score.cases.push(Case {
+            seed,
             kind: t.kind.clone(),
             level: t.scope.level.clone(),
+            key: t.scope.key.clone(),
+            first_day: t.first_day.clone(),
+            last_day: t.last_day.clone(),
             impact: t.extra_cost.abs(),
             sigmas: *size,
             required: is_required,
@@ -329,6 +352,15 @@ fn score_seed(
             score.twin_detections += 1;
         } else {
             score.detections += 1;
+            score.false_detections.push(FalseDetection {
+                seed,
+                series: d.series.clone(),
+                kind: d.kind,
+                first_day: d.first_day.clone(),
+                last_day: d.last_day.clone(),
+                impact: d.impact,
+                score: d.score,
+            });
         }
     }
 }
@@ -472,6 +504,9 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
     }
     render_sizes(&mut out, rows, setup);
     render_cases(&mut out, rows);
+    if let Some((method, first)) = rows.first() {
+        render_misses(&mut out, *method, first);
+    }
     out
 }
 
@@ -576,6 +611,55 @@ fn render_cases(out: &mut String, rows: &[(Method, Score)]) {
             c.impact,
             yes_no(c.required),
             found.join(" | ")
+        );
+    }
+}
+
+/// The anomalies the first method missed and its false detections, one line each, so that
+/// every shortfall of the table above can be looked up in the data.
+fn render_misses(out: &mut String, method: Method, s: &Score) {
+    let missed: Vec<&Case> = s.cases.iter().filter(|c| c.required && !c.found).collect();
+    let _ = writeln!(
+        out,
+        "\n{method:?}: anomalies to find that were missed ({}):\n",
+        missed.len()
+    );
+    if !missed.is_empty() {
+        let _ = writeln!(
+            out,
+            "| seed | kind | scope | days | impact $ | size σ |\n|---:|---|---|---|---:|---:|"
+        );
+    }
+    for c in missed {
+        let size = c.sigmas.map_or("–".to_string(), |x| format!("{x:.1}"));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} {} | {} to {} | {:.2} | {size} |",
+            c.seed, c.kind, c.level, c.key, c.first_day, c.last_day, c.impact
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{method:?}: false detections ({}):\n",
+        s.false_detections.len()
+    );
+    if !s.false_detections.is_empty() {
+        let _ = writeln!(
+            out,
+            "| seed | kind | series | days | impact $ | score |\n|---:|---|---|---|---:|---:|"
+        );
+    }
+    for d in &s.false_detections {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} to {} | {:.2} | {:.1} |",
+            d.seed,
+            d.kind.label(),
+            d.series,
+            d.first_day,
+            d.last_day,
+            d.impact,
+            d.score
         );
     }
 }
