@@ -3,8 +3,8 @@
 //! missing from the export.
 //!
 //! - [`seasonal`]: the median of the same weekday over the previous weeks, carried forward
-//!   by the recent week-over-week growth rate, scaled by the robust spread (MAD) of recent
-//!   residuals — a weekday-aware robust z-score that follows growth;
+//!   by the recent week-over-week growth rate, scaled by the robust day-to-day noise (MAD)
+//!   of recent residuals — a weekday-aware robust z-score that follows growth;
 //! - [`rolling_zscore`]: mean and standard deviation of the previous days, for comparison.
 
 use super::stats::{mean, median, robust_scale, variance};
@@ -122,20 +122,35 @@ pub fn seasonal_expectation(values: &[Option<f64>], p: &ScoringParams) -> Vec<Op
     (0..values.len())
         .map(|t| {
             let expected = baseline[t]?;
-            let recent: Vec<f64> = residuals[t.saturating_sub(p.window)..t]
-                .iter()
-                .flatten()
-                .copied()
-                .collect();
-            let scale = if recent.len() >= 7 {
-                robust_scale(&recent).unwrap_or(0.0)
-            } else {
-                let history: Vec<f64> = values[..t].iter().flatten().copied().collect();
-                robust_scale(&history).unwrap_or(0.0)
-            };
+            let scale =
+                noise_scale(&residuals[t.saturating_sub(p.window)..t]).unwrap_or_else(|| {
+                    let history: Vec<f64> = values[..t].iter().flatten().copied().collect();
+                    robust_scale(&history).unwrap_or(0.0)
+                });
             Some((expected, scale.max(scale_floor(expected))))
         })
         .collect()
+}
+
+/// Day-to-day changes of residuals the noise scale needs.
+const MIN_NOISE_STEPS: usize = 7;
+
+/// The day-to-day noise of a series around its baseline: 1.4826 × the median absolute
+/// deviation of the changes of the residuals from one day to the next, divided by √2 (a
+/// change carries the noise of two days). The baseline's own error — lagging two to three
+/// weeks behind a resource that started or stopped — is the same from one day to the next
+/// and cancels in each change, so that it cannot inflate the scale and hide a real spike
+/// for weeks, as a spread of the residuals themselves would. `None` with fewer than seven
+/// changes.
+fn noise_scale(residuals: &[Option<f64>]) -> Option<f64> {
+    let changes: Vec<f64> = residuals
+        .windows(2)
+        .filter_map(|w| Some(w[1]? - w[0]?))
+        .collect();
+    if changes.len() < MIN_NOISE_STEPS {
+        return None;
+    }
+    robust_scale(&changes).map(|s| s / std::f64::consts::SQRT_2)
 }
 
 /// Rolling z-scores over the previous `window` days (at least `min_history` of them).
@@ -223,6 +238,51 @@ mod tests {
         for (t, s) in scores.iter().enumerate().skip(35).take(7) {
             assert!(s.unwrap().score > 3.0, "day {t}: {s:?}");
         }
+    }
+
+    #[test]
+    fn resources_starting_do_not_hide_a_later_spike() {
+        // Noise of ±1 a day; resources start on days 14 and 21 (+20, then +15), which a
+        // same-weekday median takes weeks to follow; a +27 spike on day 34.
+        let noise = |d: usize| ((d * 37 + 11) % 17) as f64 / 8.0 - 1.0;
+        let mut v: Vec<Option<f64>> = (0..49)
+            .map(|d| {
+                let steps = if d >= 21 {
+                    35.0
+                } else if d >= 14 {
+                    20.0
+                } else {
+                    0.0
+                };
+                let weekend = if d % 7 >= 5 { -30.0 } else { 0.0 };
+                Some(170.0 + steps + weekend + noise(d))
+            })
+            .collect();
+        v[34] = v[34].map(|x| x + 27.0);
+        let scores = seasonal(&v, &ScoringParams::default());
+        let spike = scores[34].unwrap();
+        assert!(spike.score > 5.0, "{spike:?}");
+        // The scale is the noise's (at its floor, 2% of the expected cost), not the
+        // baseline's lag (about 10).
+        let scale = (v[34].unwrap() - spike.expected) / spike.score;
+        assert!(
+            (scale - 0.02 * spike.expected).abs() < 1e-9,
+            "{scale} {spike:?}"
+        );
+    }
+
+    #[test]
+    fn the_noise_scale_ignores_a_lagging_baseline() {
+        // Residuals of about ±1 around 0, then around +15 while the baseline catches up.
+        let noise = [0.8, -1.1, 0.3, 1.2, -0.6, -0.9, 0.5];
+        let residuals: Vec<Option<f64>> = (0..28)
+            .map(|d| Some(if d >= 14 { 15.0 } else { 0.0 } + noise[(d * 3) % 7]))
+            .collect();
+        let scale = noise_scale(&residuals).unwrap();
+        assert!((0.5..2.0).contains(&scale), "{scale}");
+        let spread: Vec<f64> = residuals.iter().flatten().copied().collect();
+        assert!(robust_scale(&spread).unwrap() > 10.0);
+        assert_eq!(noise_scale(&residuals[..7]), None);
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct Event {
     pub level_before: Option<f64>,
     pub level_after: Option<f64>,
     pub p_value: Option<f64>,
+    /// A level shift followed by another in the same series: the day the next one starts.
+    /// From then on this one counts only its own step (the level the next one started
+    /// from against its own baseline).
+    pub closed_at: Option<usize>,
 }
 
 impl Event {
@@ -92,6 +96,7 @@ impl Event {
             level_before: Some(test.level_before),
             level_after: Some(test.level_before + test.step),
             p_value: Some(test.p),
+            closed_at: None,
         }
     }
 
@@ -189,6 +194,7 @@ fn close_shift(
         }
     }
     (shift.expected, shift.actual) = (expected, actual);
+    shift.closed_at = Some(next);
 }
 
 /// Expected and actual sums over `first..=last`, `frozen` starting at `first`.
@@ -252,6 +258,7 @@ fn short_event(
         level_before: None,
         level_after: None,
         p_value: None,
+        closed_at: None,
     }
 }
 

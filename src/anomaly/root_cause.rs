@@ -81,6 +81,7 @@ pub fn root_cause(
             if n == 0 { 0.0 } else { 1.0 / n as f64 }
         })
         .collect();
+    let actual_weight = actual_weights(table, event, &weight, weeks);
     for row in table.rows.iter().filter(|r| key.matches(r)) {
         let id = [
             row.keys[USAGE_TYPE],
@@ -95,11 +96,8 @@ pub fn root_cause(
             span.1 = span.1.max(day);
         }
         let entry = per_contributor.entry(id).or_default();
-        if event_days.contains(&day)
-            && !table.missing_days.contains(&day)
-            && weeks_available(day) > 0
-        {
-            entry.0 += row.value;
+        if actual_weight[day] != 0.0 {
+            entry.0 += row.value * actual_weight[day];
         }
         for t in event_days.clone() {
             if weight[t] == 0.0 {
@@ -144,6 +142,36 @@ pub fn root_cause(
         contributors: list_until_explained(table, deltas, impact, explain),
         lifecycle_share,
     }
+}
+
+/// How much each day's cost counts in the anomaly's actual cost: each scored day of the
+/// anomaly counts once — except, for a level shift followed by another one (closed at the
+/// next one's start), the days from that start on, which count the level this shift had
+/// reached: the mean of the same weekday over the up to `weeks` weeks before the next
+/// shift, from this one's start. So a closed shift's contributors are those of its own step,
+/// not of the next shift's.
+fn actual_weights(table: &FineTable, event: &Event, scored: &[f64], weeks: usize) -> Vec<f64> {
+    let mut weights = vec![0.0; table.days];
+    let present = |d: &usize| !table.missing_days.contains(d);
+    for t in (event.first..=event.last).filter(|t| scored[*t] != 0.0) {
+        let sources: Vec<usize> = match event.closed_at {
+            Some(next) if t >= next && next > event.first => (event.first..next)
+                .rev()
+                .filter(|d| d % 7 == t % 7)
+                .filter(present)
+                .take(weeks)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if sources.is_empty() {
+            weights[t] += 1.0;
+        } else {
+            for d in &sources {
+                weights[*d] += 1.0 / sources.len() as f64;
+            }
+        }
+    }
+    weights
 }
 
 /// The last day of an event's change: a spike or drop changes over all its days; a level
@@ -262,6 +290,7 @@ mod tests {
             level_before: None,
             level_after: None,
             p_value: None,
+            closed_at: None,
         };
         root_cause(table, &key, &event, 0, (4, 0.9))
     }
@@ -287,6 +316,7 @@ mod tests {
             level_before: None,
             level_after: None,
             p_value: None,
+            closed_at: None,
         };
         let cause = root_cause(&table, &key, &spike, 20, (4, 0.9));
         assert_eq!(cause.contributors.len(), 1, "{cause:?}");
@@ -313,5 +343,49 @@ mod tests {
         let stops_at_the_step = |d: usize| (d < 31).then_some(60.0);
         let cause = shift_from_day_30(&table(&[&cheaper, &stops_at_the_step]));
         assert!(cause.lifecycle_share > 0.8, "{cause:?}");
+    }
+
+    #[test]
+    fn a_level_shift_closed_by_the_next_one_is_explained_by_its_own_step() {
+        // db-0 starts on day 20 (+50 a day); db-1 is 20 a day cheaper from day 35 on, a
+        // second level shift of the same series, which closes the first one.
+        let starts = |d: usize| (d >= 20).then_some(50.0);
+        let cheaper_later = |d: usize| Some(if d < 35 { 100.0 } else { 80.0 });
+        let table = table(&[&starts, &cheaper_later]);
+        let key = SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        };
+        // The first shift's own step over days 20..=49: +50 a day.
+        let first_shift = Event {
+            first: 20,
+            last: 49,
+            kind: Kind::LevelShift,
+            expected: 30.0 * 100.0,
+            actual: 30.0 * 150.0,
+            score: 10.0,
+            level_before: Some(100.0),
+            level_after: Some(150.0),
+            p_value: None,
+            closed_at: Some(35),
+        };
+        let cause = root_cause(&table, &key, &first_shift, 0, (2, 0.9));
+        assert_eq!(cause.contributors.len(), 1, "{cause:?}");
+        assert_eq!(cause.contributors[0].resource, "db-0");
+        assert!(
+            (cause.contributors[0].delta - 1500.0).abs() < 1e-9,
+            "{cause:?}"
+        );
+        assert!((cause.lifecycle_share - 1.0).abs() < 1e-12, "{cause:?}");
+        // Not closed, db-1's later saving of 300 would count in it.
+        let open = Event {
+            closed_at: None,
+            actual: 30.0 * 150.0 - 15.0 * 20.0,
+            ..first_shift
+        };
+        let cause = root_cause(&table, &key, &open, 0, (2, 0.9));
+        let besides_db0: f64 = cause.contributors[1..].iter().map(|c| c.delta).sum();
+        assert!((besides_db0 + 300.0).abs() < 1e-9, "{cause:?}");
     }
 }
