@@ -238,6 +238,15 @@ mod tests {
     use super::super::series::{FineRow, Level};
     use super::*;
 
+    /// The total series of the test tables (currency id 1).
+    fn total_series() -> SeriesKey {
+        SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        }
+    }
+
     /// 50 days of resources with a daily cost each (`None`: not billed that day).
     fn table(resources: &[&dyn Fn(usize) -> Option<f64>]) -> FineTable {
         let mut strings = vec![String::new(), "USD".to_string()];
@@ -268,11 +277,7 @@ mod tests {
     }
 
     fn shift_from_day_30(table: &FineTable) -> RootCause {
-        let key = SeriesKey {
-            level: Level::Total,
-            currency: 1,
-            parts: Vec::new(),
-        };
+        let key = total_series();
         let (mut expected, mut actual) = (0.0, 0.0);
         for row in table.rows.iter().filter(|r| r.day >= 30) {
             actual += row.value;
@@ -301,11 +306,7 @@ mod tests {
         let steps = |d: usize| Some(if d < 20 { 100.0 } else { 150.0 });
         let spikes = |d: usize| Some(if d == 40 { 60.0 } else { 10.0 });
         let table = table(&[&steps, &spikes]);
-        let key = SeriesKey {
-            level: Level::Total,
-            currency: 1,
-            parts: Vec::new(),
-        };
+        let key = total_series();
         let spike = Event {
             first: 40,
             last: 40,
@@ -352,11 +353,7 @@ mod tests {
         let starts = |d: usize| (d >= 20).then_some(50.0);
         let cheaper_later = |d: usize| Some(if d < 35 { 100.0 } else { 80.0 });
         let table = table(&[&starts, &cheaper_later]);
-        let key = SeriesKey {
-            level: Level::Total,
-            currency: 1,
-            parts: Vec::new(),
-        };
+        let key = total_series();
         // The first shift's own step over days 20..=49: +50 a day.
         let first_shift = Event {
             first: 20,
