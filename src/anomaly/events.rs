@@ -291,10 +291,18 @@ fn level_shift(
     Some((event, frozen))
 }
 
-/// The split within two days of `start` with the largest |t| (at least three days after it).
+/// Days before a run's start where its level shift may begin: the first days of a step can
+/// score under the threshold (the scale has not seen it yet), a step never scores before it
+/// begins, so the search reaches further back than forward.
+const SPLIT_DAYS_BEFORE: usize = 3;
+/// Days after a run's start where its level shift may begin.
+const SPLIT_DAYS_AFTER: usize = 2;
+
+/// The split from three days before `start` to two days after it with the largest |t| (at
+/// least three days after it).
 fn best_split(values: &[Option<f64>], start: usize) -> Option<StepTest> {
-    let lo = start.saturating_sub(2).max(14);
-    let hi = (start + 2).min(values.len().saturating_sub(3));
+    let lo = start.saturating_sub(SPLIT_DAYS_BEFORE).max(14);
+    let hi = (start + SPLIT_DAYS_AFTER).min(values.len().saturating_sub(3));
     (lo..=hi)
         .filter_map(|s| step_test(values, s, 3))
         .max_by(|a, b| a.t.abs().total_cmp(&b.t.abs()).then(b.split.cmp(&a.split)))
