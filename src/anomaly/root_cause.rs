@@ -133,11 +133,8 @@ pub fn root_cause(
         })
         .map(|(_, delta, _)| *delta)
         .collect();
-    let lifecycle_share = if impact.abs() > 0.0 {
-        lifecycle.value() / impact
-    } else {
-        0.0
-    };
+    let change: CompensatedSum = deltas.iter().map(|(_, delta, _)| *delta).collect();
+    let lifecycle_share = lifecycle_share(lifecycle.value(), change.value(), impact);
     RootCause {
         contributors: list_until_explained(table, deltas, impact, explain),
         lifecycle_share,
@@ -172,6 +169,25 @@ fn actual_weights(table: &FineTable, event: &Event, scored: &[f64], weeks: usize
         }
     }
     weights
+}
+
+/// The share of a change that comes from resources starting or stopping. Both amounts are
+/// measured against the same mean baseline (the contributors' deltas); the impact, against
+/// the detector's median baseline, is the fallback when the contributors do not move the
+/// way the anomaly does. Dividing a mean-based amount by the median-based impact would let
+/// the difference between the two baselines dilute the share — after a resource ran for a
+/// week and stopped, the median has moved to its level while the mean holds a quarter of it.
+fn lifecycle_share(lifecycle: f64, change: f64, impact: f64) -> f64 {
+    let total = if change * impact > 0.0 {
+        change
+    } else {
+        impact
+    };
+    if total.abs() > 0.0 {
+        lifecycle / total
+    } else {
+        0.0
+    }
 }
 
 /// The last day of an event's change: a spike or drop changes over all its days; a level
@@ -344,6 +360,16 @@ mod tests {
         let stops_at_the_step = |d: usize| (d < 31).then_some(60.0);
         let cause = shift_from_day_30(&table(&[&cheaper, &stops_at_the_step]));
         assert!(cause.lifecycle_share > 0.8, "{cause:?}");
+    }
+
+    #[test]
+    fn the_lifecycle_share_is_of_the_change_against_the_same_baseline() {
+        // Contributors move by -71, -66 of it from a resource that stopped; the impact
+        // against the median baseline is -147.
+        assert!((lifecycle_share(-66.0, -71.0, -147.0) - 66.0 / 71.0).abs() < 1e-12);
+        // Contributors that do not move the anomaly's way fall back to the impact.
+        assert!((lifecycle_share(-20.0, 5.0, -40.0) - 0.5).abs() < 1e-12);
+        assert_eq!(lifecycle_share(0.0, 0.0, 0.0), 0.0);
     }
 
     #[test]
