@@ -122,8 +122,9 @@ pub fn seasonal_expectation(values: &[Option<f64>], p: &ScoringParams) -> Vec<Op
     (0..values.len())
         .map(|t| {
             let expected = baseline[t]?;
-            let scale =
-                noise_scale(&residuals[t.saturating_sub(p.window)..t]).unwrap_or_else(|| {
+            let scale = noise_scale(&residuals[t.saturating_sub(p.window)..t])
+                .or_else(|| young_noise_scale(&values[..t]))
+                .unwrap_or_else(|| {
                     let history: Vec<f64> = values[..t].iter().flatten().copied().collect();
                     robust_scale(&history).unwrap_or(0.0)
                 });
@@ -151,6 +152,28 @@ fn noise_scale(residuals: &[Option<f64>]) -> Option<f64> {
         return None;
     }
     robust_scale(&changes).map(|s| s / std::f64::consts::SQRT_2)
+}
+
+/// Week-over-week changes a young series' noise scale needs.
+const MIN_YOUNG_CHANGES: usize = 6;
+
+/// How much a young series' noise scale is widened: a spread measured from a week of
+/// changes is itself uncertain (the MAD of seven values misses σ by about 40%), and an
+/// underestimate would flag ordinary days in the series' third week.
+const YOUNG_SCALE_WIDENING: f64 = 1.5;
+
+/// The noise of a series too young for residual changes (its third week): 1.4826 × the MAD
+/// of its week-over-week changes (each day minus the same weekday a week before, where the
+/// weekly pattern cancels), divided by √2, widened by [`YOUNG_SCALE_WIDENING`]. `None` with
+/// fewer than six changes.
+fn young_noise_scale(history: &[Option<f64>]) -> Option<f64> {
+    let changes: Vec<f64> = (7..history.len())
+        .filter_map(|d| Some(history[d]? - history[d - 7]?))
+        .collect();
+    if changes.len() < MIN_YOUNG_CHANGES {
+        return None;
+    }
+    robust_scale(&changes).map(|s| YOUNG_SCALE_WIDENING * s / std::f64::consts::SQRT_2)
 }
 
 /// Rolling z-scores over the previous `window` days (at least `min_history` of them).
@@ -283,6 +306,27 @@ mod tests {
         let spread: Vec<f64> = residuals.iter().flatten().copied().collect();
         assert!(robust_scale(&spread).unwrap() > 10.0);
         assert_eq!(noise_scale(&residuals[..7]), None);
+    }
+
+    #[test]
+    fn a_drop_in_a_series_third_week_is_scored_against_its_noise() {
+        // Weekdays that differ a lot (a raw spread of about 40) and noise of about ±2: a
+        // −25 drop on day 15, with only two weeks of history.
+        let pattern = [100.0, 140.0, 60.0, 120.0, 80.0, 30.0, 30.0];
+        let noise = |d: usize| ((d * 7919) % 13) as f64 / 3.0 - 2.0;
+        let mut v: Vec<Option<f64>> = (0..21).map(|d| Some(pattern[d % 7] + noise(d))).collect();
+        v[15] = v[15].map(|x| x - 25.0);
+        let scores = seasonal(&v, &ScoringParams::default());
+        let drop = scores[15].unwrap();
+        assert!(drop.score < -3.0, "{drop:?}");
+        for (t, s) in scores.iter().enumerate().skip(14) {
+            if t != 15 {
+                assert!(s.unwrap().score.abs() < 3.0, "day {t}: {s:?}");
+            }
+        }
+        let history: Vec<f64> = v[..15].iter().flatten().copied().collect();
+        assert!(robust_scale(&history).unwrap() > 30.0);
+        assert_eq!(young_noise_scale(&v[..12]), None);
     }
 
     #[test]

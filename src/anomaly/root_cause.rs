@@ -82,6 +82,15 @@ pub fn root_cause(
         })
         .collect();
     let actual_weight = actual_weights(table, event, &weight, weeks);
+    // The same weights over the event's change only (a level shift's step window).
+    let change_last = change_end(event);
+    let step_weight: Vec<f64> = weight
+        .iter()
+        .enumerate()
+        .map(|(t, w)| if t <= change_last { *w } else { 0.0 })
+        .collect();
+    let step_actual_weight = actual_weights(table, event, &step_weight, weeks);
+    let mut step_deltas: BTreeMap<[u32; 4], CompensatedSum> = BTreeMap::new();
     for row in table.rows.iter().filter(|r| key.matches(r)) {
         let id = [
             row.keys[USAGE_TYPE],
@@ -96,8 +105,12 @@ pub fn root_cause(
             span.1 = span.1.max(day);
         }
         let entry = per_contributor.entry(id).or_default();
+        let step = step_deltas.entry(id).or_default();
         if actual_weight[day] != 0.0 {
             entry.0 += row.value * actual_weight[day];
+        }
+        if step_actual_weight[day] != 0.0 {
+            *step += row.value * step_actual_weight[day];
         }
         for t in event_days.clone() {
             if weight[t] == 0.0 {
@@ -106,6 +119,7 @@ pub fn root_cause(
             let is_reference = (1..=weeks).any(|k| reference(t, k) == Some(day));
             if is_reference {
                 entry.1 += row.value * weight[t];
+                *step += -row.value * step_weight[t];
             }
         }
     }
@@ -119,11 +133,16 @@ pub fn root_cause(
     // change. Stopped: last billed before the end of the data, from three days before the
     // anomaly to the end of its change (a resource that stopped earlier is already out of
     // a re-levelled baseline).
+    // The share is measured over the change itself: a level shift's later days carry
+    // later changes of the organisation, which did not make its step.
     let end = table.days.saturating_sub(1);
-    let change_last = change_end(event);
-    let lifecycle: CompensatedSum = deltas
+    let step_deltas: Vec<([u32; 4], f64)> = step_deltas
+        .into_iter()
+        .map(|(id, delta)| (id, delta.value()))
+        .collect();
+    let lifecycle: CompensatedSum = step_deltas
         .iter()
-        .filter(|(id, delta, _)| {
+        .filter(|(id, delta)| {
             let Some(&(born, died)) = lifetime.get(id) else {
                 return false;
             };
@@ -131,9 +150,9 @@ pub fn root_cause(
             let stopped = *delta < 0.0 && died < end && died + 3 >= first && died <= change_last;
             started || stopped
         })
-        .map(|(_, delta, _)| *delta)
+        .map(|(_, delta)| *delta)
         .collect();
-    let change: CompensatedSum = deltas.iter().map(|(_, delta, _)| *delta).collect();
+    let change: CompensatedSum = step_deltas.iter().map(|(_, delta)| *delta).collect();
     let lifecycle_share = lifecycle_share(lifecycle.value(), change.value(), impact);
     RootCause {
         contributors: list_until_explained(table, deltas, impact, explain),
@@ -360,6 +379,18 @@ mod tests {
         let stops_at_the_step = |d: usize| (d < 31).then_some(60.0);
         let cause = shift_from_day_30(&table(&[&cheaper, &stops_at_the_step]));
         assert!(cause.lifecycle_share > 0.8, "{cause:?}");
+    }
+
+    #[test]
+    fn the_lifecycle_share_of_a_level_shift_is_measured_over_its_step() {
+        // db-1 starts on day 30 (+50 a day): the step. db-0, running all along, costs 300
+        // a day more from day 45 on, long after it: 1,500 of the 2,500 over the shift.
+        let later_growth = |d: usize| Some(if d < 45 { 100.0 } else { 400.0 });
+        let starts = |d: usize| (d >= 30).then_some(50.0);
+        let cause = shift_from_day_30(&table(&[&later_growth, &starts]));
+        assert!((cause.lifecycle_share - 1.0).abs() < 1e-12, "{cause:?}");
+        let sum: f64 = cause.contributors.iter().map(|c| c.delta).sum();
+        assert!((sum - 2500.0).abs() < 1e-6, "{cause:?}");
     }
 
     #[test]
