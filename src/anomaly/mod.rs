@@ -20,6 +20,7 @@ pub mod changepoint;
 pub mod detectors;
 pub mod events;
 mod hierarchy;
+pub mod like_for_like;
 pub mod quality;
 pub mod render;
 pub mod root_cause;
@@ -235,7 +236,10 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
     let list: Vec<(SeriesKey, Vec<Option<f64>>)> = all_series.into_iter().collect();
     let results: Vec<SeriesResult> = list
         .par_iter()
-        .map(|(_, values)| score_series(values, options))
+        .map(|(key, values)| {
+            let steady = |window| like_for_like::steady_series(table, key, window);
+            score_series(values, &steady, options)
+        })
         .collect();
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut found = Vec::new();
@@ -305,7 +309,7 @@ enum SeriesResult {
     },
 }
 
-fn score_series(values: &[Option<f64>], options: &Options) -> SeriesResult {
+fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Options) -> SeriesResult {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     if present.iter().any(|v| v.is_nan()) {
         return SeriesResult::Skipped("contains NaN".into());
@@ -330,7 +334,12 @@ fn score_series(values: &[Option<f64>], options: &Options) -> SeriesResult {
     };
     let scores = score(values);
     let days = scores.iter().flatten().count();
-    let mut events = events::find_events(values, (scores, &score), &options.thresholds, &params);
+    let mut events = events::find_events(
+        values,
+        (scores, &score),
+        Some(steady),
+        (&options.thresholds, &params),
+    );
     if options.method != Method::Zscore
         && !events.iter().any(|e| e.kind == Kind::LevelShift)
         && let Some(shift) = changepoint::scan(values, &options.thresholds, 1e-3)
