@@ -509,7 +509,12 @@ mod tests {
         let score = |v: &[Option<f64>]| seasonal(v, &p);
         let steady = |_window: std::ops::Range<usize>| steady.to_vec();
         let thresholds = Thresholds::default();
-        find_events(values, (score(values), &score), Some(&steady), (&thresholds, &p))
+        find_events(
+            values,
+            (score(values), &score),
+            Some(&steady),
+            (&thresholds, &p),
+        )
     }
 
     #[test]
