@@ -7,6 +7,7 @@
 //! significant, is not the continuation of the trend before it, and is still there in the
 //! last week of the data.
 
+use super::detectors::scale_floor;
 use super::events::{Event, Thresholds};
 use super::stats::{mean, welch_t_test};
 
@@ -90,17 +91,18 @@ pub fn step_test(values: &[Option<f64>], s: usize, min_after: usize) -> Option<S
     if before.len() < 10 || after.len() < min_after {
         return None;
     }
-    let (t, p) = welch_t_test(&before, &after)?;
     let raw_before: Vec<f64> = values[s - STEP_WINDOW_DAYS..s]
         .iter()
         .flatten()
         .copied()
         .collect();
+    let level_before = mean(&raw_before)?;
+    let (t, p) = welch_t_test(&before, &after, scale_floor(level_before))?;
     Some(StepTest {
         split: s,
         t,
         p,
-        level_before: mean(&raw_before)?,
+        level_before,
         step: mean(&after)? - mean(&before)?,
     })
 }

@@ -39,7 +39,7 @@ impl Default for ScoringParams {
 
 /// The smallest scale used: a series that never moved still has a cent of noise, and 2% of
 /// its level, so that tiny wiggles of flat series do not score as extreme.
-fn scale_floor(expected: f64) -> f64 {
+pub(crate) fn scale_floor(expected: f64) -> f64 {
     (0.02 * expected.abs()).max(0.01)
 }
 

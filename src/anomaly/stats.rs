@@ -38,10 +38,14 @@ pub fn variance(values: &[f64]) -> Option<f64> {
 }
 
 /// Welch's two-sample t-test: `(t, two-sided p-value)`; `None` without enough data or
-/// when both samples are constant.
-pub fn welch_t_test(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
+/// when both samples are constant and equal. Each sample's standard deviation is taken as at
+/// least `min_sd`, the noise floor of the data: a daily cost billed at a fixed rate (storage,
+/// an always-on instance) is constant, and a step between two constant stretches would
+/// otherwise score an infinite t.
+pub fn welch_t_test(a: &[f64], b: &[f64], min_sd: f64) -> Option<(f64, f64)> {
     let (ma, mb) = (mean(a)?, mean(b)?);
-    let (va, vb) = (variance(a)?, variance(b)?);
+    let floor = min_sd.max(0.0).powi(2);
+    let (va, vb) = (variance(a)?.max(floor), variance(b)?.max(floor));
     let (na, nb) = (a.len() as f64, b.len() as f64);
     let se2 = va / na + vb / nb;
     if se2 <= 0.0 {
@@ -70,9 +74,24 @@ mod tests {
     fn welch_detects_a_clear_shift_and_not_noise() {
         let before = [10.0, 11.0, 9.0, 10.5, 9.5, 10.0, 10.2];
         let after = [20.0, 21.0, 19.0, 20.5, 19.5, 20.0, 20.2];
-        let (t, p) = welch_t_test(&before, &after).unwrap();
+        let (t, p) = welch_t_test(&before, &after, 0.0).unwrap();
         assert!(t > 20.0 && p < 1e-9, "t={t} p={p}");
-        let (_, p) = welch_t_test(&before, &[10.1, 9.9, 10.3, 9.7, 10.0, 10.4, 9.6]).unwrap();
+        let (_, p) = welch_t_test(&before, &[10.1, 9.9, 10.3, 9.7, 10.0, 10.4, 9.6], 0.0).unwrap();
         assert!(p > 0.5, "p={p}");
+    }
+
+    #[test]
+    fn welch_on_constant_samples_uses_the_noise_floor() {
+        // Storage billed at 100 a day, then 112: a 12% step over a 2% noise floor.
+        let (t, p) = welch_t_test(&[100.0; 14], &[112.0; 14], 2.0).unwrap();
+        assert!(
+            (t - 12.0 / (2.0 * (2.0f64 / 14.0).sqrt())).abs() < 1e-9,
+            "t={t}"
+        );
+        assert!(p < 1e-9, "p={p}");
+        assert_eq!(
+            welch_t_test(&[100.0; 14], &[100.0; 14], 2.0).map(|r| r.0),
+            Some(0.0)
+        );
     }
 }
