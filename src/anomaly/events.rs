@@ -145,12 +145,27 @@ pub fn find_events(
         if end + 1 < scores.len() && continues(scores[end + 1], thresholds) == Some(sign) {
             end += 1;
         }
-        let run = (t, end, sign);
+        let run = Run {
+            first: t,
+            last: end,
+            up: sign,
+            search_from: stretch_start(&scores, t, sign, thresholds),
+        };
         if let Some((shift, frozen)) = level_shift(&levelled, run, steady, (thresholds, params)) {
             let split = shift.first;
             move_history_to_new_level(&mut levelled, &shift);
             scores = score(&levelled);
             if passes(&shift, thresholds) {
+                // The step's first days, reported as a spike or drop before it persisted.
+                let kept_before = open_shift.as_ref().map_or(0, |(index, _)| index + 1);
+                let mut index = 0;
+                events.retain(|e: &Event| {
+                    index += 1;
+                    index <= kept_before
+                        || e.kind == Kind::LevelShift
+                        || e.first < split
+                        || (e.impact() > 0.0) != sign
+                });
                 if let Some((index, previous)) = open_shift.take() {
                     close_shift(&mut events[index], values, (&previous, &frozen), split);
                 }
@@ -267,6 +282,43 @@ fn short_event(
     }
 }
 
+/// Days of one direction beyond the score threshold.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    first: usize,
+    last: usize,
+    up: bool,
+    /// Where the search for a level shift's split is centred: the run's first day, or an
+    /// earlier flagged day of the unbroken stretch of same-direction days before it.
+    search_from: usize,
+}
+
+/// How far back [`stretch_start`] looks.
+const STRETCH_DAYS: usize = 7;
+
+/// The first flagged day of the unbroken stretch of days scoring the same way (however
+/// little) that ends the day before `t`, back to a week; `t` itself when none of them is
+/// flagged. A proportional step lifts weekdays by more than weekends: its first weekdays can
+/// score over the threshold and its weekend under it, before the run that persists.
+fn stretch_start(
+    scores: &[Option<DayScore>],
+    t: usize,
+    up: bool,
+    thresholds: &Thresholds,
+) -> usize {
+    let mut start = t;
+    for d in (t.saturating_sub(STRETCH_DAYS)..t).rev() {
+        let Some(s) = scores[d] else { break };
+        if s.score == 0.0 || (s.score > 0.0) != up {
+            break;
+        }
+        if s.score.abs() >= thresholds.min_score {
+            start = d;
+        }
+    }
+    start
+}
+
 /// A run that persists (at least `level_shift_min_days`, or to the end of the series with
 /// three days) is tested against the two weeks before it; if the step is significant it is
 /// one level shift from the best split near the run's start to the end of the series, with
@@ -280,17 +332,18 @@ fn short_event(
 /// resources starting or stopping, which stays where it is (and is listed as such).
 fn level_shift(
     values: &[Option<f64>],
-    (first, last, up): (usize, usize, bool),
+    run: Run,
     steady: Option<Steady>,
     (thresholds, params): (&Thresholds, &ScoringParams),
 ) -> Option<(Event, Vec<Option<f64>>)> {
-    let run = last - first + 1;
+    let (first, last, up) = (run.first, run.last, run.up);
+    let days = last - first + 1;
     let reaches_end = last + 1 == values.len();
-    if run < thresholds.level_shift_min_days && !(reaches_end && run >= 3) {
+    if days < thresholds.level_shift_min_days && !(reaches_end && days >= 3) {
         return None;
     }
     let significant = |test: &StepTest| test.p < thresholds.level_shift_p && (test.t > 0.0) == up;
-    let mut test = best_split(values, first).filter(significant)?;
+    let mut test = best_split(values, run.search_from).filter(significant)?;
     let like_for_like = steady
         .map(|steady| steady(like_for_like_window(test.split, values.len())))
         .and_then(|series| best_split_within(&series, test.split, LIKE_FOR_LIKE_DAYS_AFTER))
@@ -453,6 +506,43 @@ mod tests {
         assert_eq!(e[0].last, v.len() - 1);
         let step = e[0].level_after.unwrap() - e[0].level_before.unwrap();
         assert!((250.0..350.0).contains(&step), "step {step}");
+    }
+
+    #[test]
+    fn a_step_whose_first_weekend_scores_low_starts_on_its_first_day() {
+        // Noise of ±8 a day; from Wednesday, day 30, 8% more: +80 on weekdays (4σ at the 2%
+        // floor), +8 on weekends (under 3σ of the noise). The step's first weekdays are
+        // flagged, its weekend is not, and the run that persists begins on Monday, day 35.
+        let noise = |d: usize| ((d * 37 + 11) % 17) as f64 - 8.0;
+        let v: Vec<Option<f64>> = (0..56)
+            .map(|d| {
+                let level = if d % 7 >= 5 { 100.0 } else { 1000.0 };
+                let factor = if d >= 30 { 1.08 } else { 1.0 };
+                Some(level * factor + noise(d))
+            })
+            .collect();
+        let p = ScoringParams::default();
+        let scores = seasonal(&v, &p);
+        let flagged = |d: usize| scores[d].unwrap().score >= 3.0;
+        let shown: Vec<(usize, f64)> = (28..40).map(|d| (d, scores[d].unwrap().score)).collect();
+        assert!(
+            flagged(30) && !flagged(33) && !flagged(34) && flagged(35),
+            "{shown:?}"
+        );
+        let score = |v: &[Option<f64>]| seasonal(v, &p);
+        let thresholds = Thresholds {
+            min_impact_pct: 0.0,
+            ..Thresholds::default()
+        };
+        let e = find_events(&v, (scores.clone(), &score), None, (&thresholds, &p));
+        let shifts: Vec<&Event> = e.iter().filter(|e| e.kind == Kind::LevelShift).collect();
+        assert_eq!(shifts.len(), 1, "{e:?}");
+        assert!((29..=31).contains(&shifts[0].first), "{e:?}");
+        // Its first days are part of it, not a spike of their own.
+        assert!(
+            e.iter().all(|e| e.kind == Kind::LevelShift || e.first > 32),
+            "{e:?}"
+        );
     }
 
     #[test]
