@@ -8,7 +8,9 @@
 //!    inside rayon) by the chosen [`Method`]: a weekday-aware seasonal robust z-score, or a
 //!    rolling z-score for comparison.
 //! 4. Runs of anomalous days become events ([`events`]): spikes, drops, or one level shift
-//!    from its start. Events under the $ and % thresholds are dropped.
+//!    from its start — where the lines billed on both sides of it step
+//!    ([`like_for_like`]), so resources starting or stopping nearby do not set it. Events
+//!    under the $ and % thresholds are dropped.
 //! 5. An anomaly seen at several levels is kept at the most specific level that explains it,
 //!    with its parents named ([`hierarchy`]).
 //! 6. Each anomaly gets an exact additive root-cause breakdown ([`root_cause`]).
