@@ -156,16 +156,8 @@ pub fn find_events(
             move_history_to_new_level(&mut levelled, &shift);
             scores = score(&levelled);
             if passes(&shift, thresholds) {
-                // The step's first days, reported as a spike or drop before it persisted.
-                let kept_before = open_shift.as_ref().map_or(0, |(index, _)| index + 1);
-                let mut index = 0;
-                events.retain(|e: &Event| {
-                    index += 1;
-                    index <= kept_before
-                        || e.kind == Kind::LevelShift
-                        || e.first < split
-                        || (e.impact() > 0.0) != sign
-                });
+                let settled = open_shift.as_ref().map_or(0, |(index, _)| index + 1);
+                fold_first_days(&mut events, settled, split, sign);
                 if let Some((index, previous)) = open_shift.take() {
                     close_shift(&mut events[index], values, (&previous, &frozen), split);
                 }
@@ -182,6 +174,18 @@ pub fn find_events(
         t = end + 1;
     }
     events
+}
+
+/// Drops the spikes or drops of a level shift's direction that start on or after its
+/// `split`, among the events after the first `settled` ones: the step's first days, reported
+/// before the run that persisted, are part of the shift.
+fn fold_first_days(events: &mut Vec<Event>, settled: usize, split: usize, up: bool) {
+    let later = events.split_off(settled.min(events.len()));
+    events.extend(
+        later
+            .into_iter()
+            .filter(|e| e.kind == Kind::LevelShift || e.first < split || (e.impact() > 0.0) != up),
+    );
 }
 
 /// Adds a level shift's step to every day before it, so that the baseline of the days
