@@ -92,7 +92,7 @@ pub struct AnomalyQualityArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "1001,1002,1003,1004,1005"
+        default_value = "1001,1002,1003,1004,1005,2001,2002,2003,2004,2005,3001,3002,3003,3004,3005"
     )]
     pub seeds: Vec<u64>,
 

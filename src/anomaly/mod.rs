@@ -280,8 +280,9 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
             .then_with(|| (&a.first_day, &a.series).cmp(&(&b.first_day, &b.series)))
     };
     anomalies.sort_by(by_impact);
-    let (mut lifecycle, anomalies): (Vec<Anomaly>, Vec<Anomaly>) =
-        anomalies.into_iter().partition(is_lifecycle);
+    let (mut lifecycle, anomalies): (Vec<Anomaly>, Vec<Anomaly>) = anomalies
+        .into_iter()
+        .partition(|a| is_lifecycle(a, &options.thresholds));
     lifecycle.sort_by(by_impact);
     Detection {
         method: options.method,
@@ -298,9 +299,15 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
 }
 
 /// A change that is mostly resources starting or stopping (or a series that had no cost
-/// before at all).
-fn is_lifecycle(a: &Anomaly) -> bool {
-    (a.impact > 0.0 && a.expected.abs() < 1e-9) || a.lifecycle_share >= 0.5
+/// before at all). A spike or drop keeps being an anomaly when what remains of its impact
+/// besides resources starting or stopping is still over the $ threshold: a spike of an
+/// account in a week when it also started resources is both.
+fn is_lifecycle(a: &Anomaly, thresholds: &Thresholds) -> bool {
+    let new_series = a.impact > 0.0 && a.expected.abs() < 1e-9;
+    let mostly = a.lifecycle_share >= 0.5;
+    let rest_alerts = a.kind != Kind::LevelShift
+        && (a.impact * (1.0 - a.lifecycle_share.min(1.0))).abs() >= thresholds.min_impact;
+    new_series || (mostly && !rest_alerts)
 }
 
 enum SeriesResult {
@@ -496,6 +503,48 @@ fn drop_partial_trailing_day(load: &Load, table: &mut FineTable) -> Result<Optio
         last_rows,
         typical_rows
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anomaly(kind: Kind, impact: f64, lifecycle_share: f64) -> Anomaly {
+        Anomaly {
+            level: Level::Account,
+            series: "account=1".into(),
+            currency: "USD".into(),
+            first_day: "2025-09-14".into(),
+            last_day: "2025-09-17".into(),
+            kind,
+            expected: 700.0,
+            actual: 700.0 + impact,
+            impact,
+            impact_pct: Some(100.0 * impact / 700.0),
+            score: 13.0,
+            level_before: None,
+            level_after: None,
+            p_value: None,
+            parents: Vec::new(),
+            root_cause: Vec::new(),
+            lifecycle_share,
+        }
+    }
+
+    #[test]
+    fn a_spike_with_resources_starting_stays_an_anomaly_while_the_rest_alerts() {
+        let limits = Thresholds::default();
+        // 46% of +139 is +64, over the $50 limit: an account spike in a week of new resources.
+        assert!(!is_lifecycle(&anomaly(Kind::Spike, 139.0, 0.54), &limits));
+        // 10% of +139 is under it: resources that started.
+        assert!(is_lifecycle(&anomaly(Kind::Spike, 139.0, 0.9), &limits));
+        // A level shift made half of resources starting is listed apart as before.
+        assert!(is_lifecycle(
+            &anomaly(Kind::LevelShift, 800.0, 0.54),
+            &limits
+        ));
+        assert!(!is_lifecycle(&anomaly(Kind::Spike, 139.0, 0.3), &limits));
+    }
 }
 
 #[cfg(test)]
