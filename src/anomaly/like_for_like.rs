@@ -33,9 +33,7 @@ pub fn steady_series(table: &FineTable, key: &SeriesKey, window: Range<usize>) -
             .get(keys)
             .is_some_and(|(born, died)| *born as usize <= window.start && *died as usize >= last)
     };
-    let mut series: Vec<Option<f64>> = (0..table.days)
-        .map(|d| (!table.missing_days.contains(&d)).then_some(0.0))
-        .collect();
+    let mut series = table.empty_series();
     for row in table
         .rows
         .iter()

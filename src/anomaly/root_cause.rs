@@ -132,9 +132,9 @@ pub fn root_cause(
     // Started: first billed at most a week before the anomaly, and no later than its
     // change. Stopped: last billed before the end of the data, from three days before the
     // anomaly to the end of its change (a resource that stopped earlier is already out of
-    // a re-levelled baseline).
-    // The share is measured over the change itself: a level shift's later days carry
-    // later changes of the organisation, which did not make its step.
+    // a re-levelled baseline). The share is measured over the change itself: a level
+    // shift's later days carry later changes of the organisation, which did not make its
+    // step.
     let end = table.days.saturating_sub(1);
     let step_deltas: Vec<([u32; 4], f64)> = step_deltas
         .into_iter()

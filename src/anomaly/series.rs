@@ -93,6 +93,13 @@ pub struct FineTable {
 }
 
 impl FineTable {
+    /// A series of zeros over the table's days, `None` on the days missing from the export.
+    pub fn empty_series(&self) -> Vec<Option<f64>> {
+        (0..self.days)
+            .map(|d| (!self.missing_days.contains(&d)).then_some(0.0))
+            .collect()
+    }
+
     pub fn text(&self, id: u32) -> &str {
         &self.strings[id as usize]
     }
@@ -232,9 +239,7 @@ fn key_parts(level: Level, row: &FineRow) -> Vec<(usize, u32)> {
 /// The daily values of every series at `levels`; days missing from the export are `None`.
 pub fn build_series(table: &FineTable, levels: &[Level]) -> BTreeMap<SeriesKey, Vec<Option<f64>>> {
     let mut series: BTreeMap<SeriesKey, Vec<Option<f64>>> = BTreeMap::new();
-    let template: Vec<Option<f64>> = (0..table.days)
-        .map(|d| (!table.missing_days.contains(&d)).then_some(0.0))
-        .collect();
+    let template = table.empty_series();
     for row in &table.rows {
         for level in levels {
             let key = SeriesKey {
