@@ -8,7 +8,7 @@
 //! last week of the data.
 
 use super::detectors::scale_floor;
-use super::events::{Event, Thresholds};
+use super::events::{Event, Steady, Thresholds, like_for_like_step};
 use super::stats::{mean, welch_t_test};
 
 /// Days on each side of a split that the step test compares: two weeks before it and up to
@@ -16,18 +16,34 @@ use super::stats::{mean, welch_t_test};
 pub const STEP_WINDOW_DAYS: usize = 14;
 
 /// The strongest level shift of a series, if any passes.
-pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Option<Event> {
+///
+/// With the like-for-like series at hand, the step begins later where that series steps
+/// ([`like_for_like_step`]): resources starting or stopping a few days before a change of
+/// what existing resources cost would otherwise set its start.
+pub fn scan(
+    values: &[Option<f64>],
+    steady: Option<Steady>,
+    thresholds: &Thresholds,
+    p_max: f64,
+) -> Option<Event> {
     let n = values.len();
     if n < 21 {
         return None;
     }
-    let best = (14..=n - 7)
+    let mut best = (14..=n - 7)
         .filter_map(|s| step_test(values, s, 5))
         .filter(|test| test.p < p_max)
         .fold(None::<StepTest>, |best, test| match best {
             Some(b) if b.t.abs() >= test.t.abs() => Some(b),
             _ => Some(test),
         })?;
+    // Growth is judged at the series' own step: a resource starting days before existing
+    // resources step would look like the start of a trend from the moved split.
+    let growth = continues_trend(values, best.split);
+    if let Some(moved) = steady.and_then(|steady| like_for_like_step(values, &best, steady, p_max))
+    {
+        best = moved;
+    }
     let s = best.split;
     let weekday_means = weekday_means(values, s)?;
     let (mut expected, mut actual) = (0.0, 0.0);
@@ -46,10 +62,7 @@ pub fn scan(values: &[Option<f64>], thresholds: &Thresholds, p_max: f64) -> Opti
     let pct_ok = event
         .impact_pct()
         .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
-    (persists
-        && !continues_trend(values, s)
-        && event.impact().abs() >= thresholds.min_impact
-        && pct_ok)
+    (persists && !growth && event.impact().abs() >= thresholds.min_impact && pct_ok)
         .then_some(event)
 }
 
@@ -144,9 +157,31 @@ mod tests {
             min_impact: 50.0,
             ..Thresholds::default()
         };
-        let e = scan(&v, &t, 1e-3).expect("found");
+        let e = scan(&v, None, &t, 1e-3).expect("found");
         assert!((32..=34).contains(&e.first), "{e:?}");
         assert!((e.impact() - 10.0 * 30.0).abs() < 15.0, "{e:?}");
+    }
+
+    #[test]
+    fn a_small_step_starts_where_existing_resources_step() {
+        // A resource of 12 a day starts on day 29; the existing resources cost 9 a day more
+        // from day 36. No day is far from its baseline.
+        let existing: Vec<Option<f64>> = weekly(9, 100.0, 40.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if d >= 36 { x + 9.0 } else { x }))
+            .collect();
+        let series: Vec<Option<f64>> = existing
+            .iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if d >= 29 { x + 12.0 } else { x }))
+            .collect();
+        let t = Thresholds::default();
+        let alone = scan(&series, None, &t, 1e-3).expect("found");
+        assert!((28..=30).contains(&alone.first), "{alone:?}");
+        let steady = |_window: std::ops::Range<usize>| existing.clone();
+        let e = scan(&series, Some(&steady), &t, 1e-3).expect("found");
+        assert!((35..=37).contains(&e.first), "{e:?}");
     }
 
     #[test]
@@ -154,12 +189,12 @@ mod tests {
         let t = Thresholds::default();
         let mut spike = weekly(9, 100.0, 40.0);
         spike[40] = Some(400.0);
-        assert!(scan(&spike, &t, 1e-3).is_none());
+        assert!(scan(&spike, None, &t, 1e-3).is_none());
         let trend: Vec<Option<f64>> = weekly(9, 100.0, 40.0)
             .into_iter()
             .enumerate()
             .map(|(d, x)| x.map(|x| x + 0.5 * d as f64))
             .collect();
-        assert!(scan(&trend, &t, 1e-3).is_none());
+        assert!(scan(&trend, None, &t, 1e-3).is_none());
     }
 }

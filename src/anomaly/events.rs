@@ -348,17 +348,9 @@ fn level_shift(
     }
     let significant = |test: &StepTest| test.p < thresholds.level_shift_p && (test.t > 0.0) == up;
     let mut test = best_split(values, run.search_from).filter(significant)?;
-    let like_for_like = steady
-        .map(|steady| steady(like_for_like_window(test.split, values.len())))
-        .and_then(|series| best_split_within(&series, test.split, LIKE_FOR_LIKE_DAYS_AFTER))
-        .filter(significant)
-        .filter(|found| {
-            found.split > test.split
-                && found.step.abs() >= LIKE_FOR_LIKE_MIN_STEP_SHARE * test.step.abs()
-        })
-        .and_then(|found| step_test(values, found.split, 3))
-        .filter(significant);
-    if let Some(moved) = like_for_like {
+    if let Some(moved) = steady
+        .and_then(|steady| like_for_like_step(values, &test, steady, thresholds.level_shift_p))
+    {
         test = moved;
     }
     let split = test.split;
@@ -367,6 +359,28 @@ fn level_shift(
     let sums = window_sums(values, &frozen, split, last);
     let event = Event::level_shift(split, last, sums, &test);
     Some((event, frozen))
+}
+
+/// The step test of `values` where the like-for-like series steps, when that moves the step
+/// found at `test.split` later: significantly (p under `p_max`), the same way, within the
+/// week after it, by at least half its step, and `values`' own test is significant there
+/// too.
+pub(crate) fn like_for_like_step(
+    values: &[Option<f64>],
+    test: &StepTest,
+    steady: Steady,
+    p_max: f64,
+) -> Option<StepTest> {
+    let significant = |found: &StepTest| found.p < p_max && (found.t > 0.0) == (test.t > 0.0);
+    let series = steady(like_for_like_window(test.split, values.len()));
+    best_split_within(&series, test.split, LIKE_FOR_LIKE_DAYS_AFTER)
+        .filter(significant)
+        .filter(|found| {
+            found.split > test.split
+                && found.step.abs() >= LIKE_FOR_LIKE_MIN_STEP_SHARE * test.step.abs()
+        })
+        .and_then(|found| step_test(values, found.split, 3))
+        .filter(significant)
 }
 
 /// Days before a run's start where its level shift may begin: the first days of a step can

@@ -351,7 +351,7 @@ fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Option
     );
     if options.method != Method::Zscore
         && !events.iter().any(|e| e.kind == Kind::LevelShift)
-        && let Some(shift) = changepoint::scan(values, &options.thresholds, 1e-3)
+        && let Some(shift) = changepoint::scan(values, Some(steady), &options.thresholds, 1e-3)
     {
         // The first days of a step are not separate spikes.
         let up = shift.impact() > 0.0;
