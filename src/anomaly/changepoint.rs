@@ -8,16 +8,22 @@
 //! last week of the data.
 
 use super::detectors::scale_floor;
-use super::events::{Event, Steady, Thresholds, like_for_like_step};
+use super::events::{Event, Steady, Thresholds, close_shift, like_for_like_step, window_sums};
 use super::stats::{mean, welch_t_test};
 
 /// Days on each side of a split that the step test compares: two weeks before it and up to
 /// two weeks after it. A level shift's step is what changed within this window.
 pub const STEP_WINDOW_DAYS: usize = 14;
 
-/// The strongest level shift of a series, if any passes.
+/// Most level shifts [`scan`] reports in one series.
+const MAX_SCANNED_SHIFTS: usize = 3;
+
+/// The level shifts of a series, strongest first, then each later one after the history
+/// before the previous one is moved to its new level (so a weaker step after a strong one
+/// is found with its own start). From the start of the next one, an earlier shift counts
+/// only its own step, so the impacts of consecutive shifts add up.
 ///
-/// With the like-for-like series at hand, the step begins later where that series steps
+/// With the like-for-like series at hand, a step begins later where that series steps
 /// ([`like_for_like_step`]): resources starting or stopping a few days before a change of
 /// what existing resources cost would otherwise set its start.
 pub fn scan(
@@ -25,12 +31,42 @@ pub fn scan(
     steady: Option<Steady>,
     thresholds: &Thresholds,
     p_max: f64,
-) -> Option<Event> {
+) -> Vec<Event> {
+    let mut shifts: Vec<(Event, Vec<Option<f64>>)> = Vec::new();
+    let mut levelled = values.to_vec();
+    let mut from = 14;
+    while shifts.len() < MAX_SCANNED_SHIFTS {
+        let Some((shift, baseline)) = strongest_shift(&levelled, from, steady, thresholds, p_max)
+        else {
+            break;
+        };
+        let step = shift.level_after.unwrap_or(0.0) - shift.level_before.unwrap_or(0.0);
+        for v in levelled[..shift.first].iter_mut().flatten() {
+            *v += step;
+        }
+        if let Some((previous, own)) = shifts.last_mut() {
+            close_shift(previous, values, (own, &baseline), shift.first);
+        }
+        from = shift.first + 7;
+        shifts.push((shift, baseline));
+    }
+    shifts.into_iter().map(|(shift, _)| shift).collect()
+}
+
+/// The strongest level shift of a series splitting on or after `from`, if it passes, with
+/// its baseline from its first day on (the weekday means of the two weeks before it).
+fn strongest_shift(
+    values: &[Option<f64>],
+    from: usize,
+    steady: Option<Steady>,
+    thresholds: &Thresholds,
+    p_max: f64,
+) -> Option<(Event, Vec<Option<f64>>)> {
     let n = values.len();
-    if n < 21 {
+    if n < 21 || from > n - 7 {
         return None;
     }
-    let mut best = (14..=n - 7)
+    let mut best = (from..=n - 7)
         .filter_map(|s| step_test(values, s, 5))
         .filter(|test| test.p < p_max)
         .fold(None::<StepTest>, |best, test| match best {
@@ -46,24 +82,19 @@ pub fn scan(
     }
     let s = best.split;
     let weekday_means = weekday_means(values, s)?;
-    let (mut expected, mut actual) = (0.0, 0.0);
-    for (d, v) in values.iter().enumerate().skip(s) {
-        if let Some(v) = v {
-            expected += weekday_means[d % 7];
-            actual += v;
-        }
-    }
+    let baseline: Vec<Option<f64>> = (s..n).map(|d| Some(weekday_means[d % 7])).collect();
+    let sums = window_sums(values, &baseline, s, n - 1);
     let last_week: Vec<f64> = (n - 7..n)
         .filter_map(|d| values[d].map(|v| v - weekday_means[d % 7]))
         .collect();
     let persists =
         mean(&last_week).is_some_and(|m| m * best.step > 0.0 && m.abs() >= 0.5 * best.step.abs());
-    let event = Event::level_shift(s, n - 1, (expected, actual), &best);
+    let event = Event::level_shift(s, n - 1, sums, &best);
     let pct_ok = event
         .impact_pct()
         .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
     (persists && !growth && event.impact().abs() >= thresholds.min_impact && pct_ok)
-        .then_some(event)
+        .then_some((event, baseline))
 }
 
 /// Weekday means of the two weeks before `s`, indexed by `day % 7`.
@@ -157,7 +188,7 @@ mod tests {
             min_impact: 50.0,
             ..Thresholds::default()
         };
-        let e = scan(&v, None, &t, 1e-3).expect("found");
+        let e = scan(&v, None, &t, 1e-3).pop().expect("found");
         assert!((32..=34).contains(&e.first), "{e:?}");
         assert!((e.impact() - 10.0 * 30.0).abs() < 15.0, "{e:?}");
     }
@@ -177,11 +208,44 @@ mod tests {
             .map(|(d, x)| x.map(|x| if d >= 29 { x + 12.0 } else { x }))
             .collect();
         let t = Thresholds::default();
-        let alone = scan(&series, None, &t, 1e-3).expect("found");
+        let alone = scan(&series, None, &t, 1e-3).pop().expect("found");
         assert!((28..=30).contains(&alone.first), "{alone:?}");
         let steady = |_window: std::ops::Range<usize>| existing.clone();
-        let e = scan(&series, Some(&steady), &t, 1e-3).expect("found");
+        let e = scan(&series, Some(&steady), &t, 1e-3).pop().expect("found");
         assert!((35..=37).contains(&e.first), "{e:?}");
+    }
+
+    #[test]
+    fn a_weaker_step_after_a_strong_one_is_found_with_its_own_start() {
+        // +15 a day from day 22, then +12 more from day 50 (of 70).
+        let v: Vec<Option<f64>> = weekly(10, 100.0, 40.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| {
+                let step = if d >= 50 {
+                    27.0
+                } else if d >= 22 {
+                    15.0
+                } else {
+                    0.0
+                };
+                x.map(|x| x + step)
+            })
+            .collect();
+        let shifts = scan(&v, None, &Thresholds::default(), 1e-3);
+        assert_eq!(shifts.len(), 2, "{shifts:?}");
+        assert!((21..=23).contains(&shifts[0].first), "{shifts:?}");
+        assert!((49..=51).contains(&shifts[1].first), "{shifts:?}");
+        assert_eq!(shifts[0].closed_at, Some(shifts[1].first));
+        let total: f64 = shifts.iter().map(Event::impact).sum();
+        assert!(
+            (total - (15.0 * 48.0 + 12.0 * 20.0)).abs() < 20.0,
+            "{total}"
+        );
+        assert!(
+            (shifts[1].impact() - 12.0 * 20.0).abs() < 15.0,
+            "{shifts:?}"
+        );
     }
 
     #[test]
@@ -189,12 +253,12 @@ mod tests {
         let t = Thresholds::default();
         let mut spike = weekly(9, 100.0, 40.0);
         spike[40] = Some(400.0);
-        assert!(scan(&spike, None, &t, 1e-3).is_none());
+        assert!(scan(&spike, None, &t, 1e-3).is_empty());
         let trend: Vec<Option<f64>> = weekly(9, 100.0, 40.0)
             .into_iter()
             .enumerate()
             .map(|(d, x)| x.map(|x| x + 0.5 * d as f64))
             .collect();
-        assert!(scan(&trend, None, &t, 1e-3).is_none());
+        assert!(scan(&trend, None, &t, 1e-3).is_empty());
     }
 }

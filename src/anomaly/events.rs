@@ -200,7 +200,7 @@ fn move_history_to_new_level(levelled: &mut [Option<f64>], shift: &Event) {
 /// Hands the days from `next` on to the next level shift: the earlier shift keeps only its
 /// own step there (the next shift's frozen baseline minus its own), so that the impacts of
 /// consecutive shifts add up to the whole excess over the first level.
-fn close_shift(
+pub(crate) fn close_shift(
     shift: &mut Event,
     values: &[Option<f64>],
     (own, next_baseline): (&[Option<f64>], &[Option<f64>]),
@@ -222,7 +222,7 @@ fn close_shift(
 }
 
 /// Expected and actual sums over `first..=last`, `frozen` starting at `first`.
-fn window_sums(
+pub(crate) fn window_sums(
     values: &[Option<f64>],
     frozen: &[Option<f64>],
     first: usize,

@@ -349,16 +349,17 @@ fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Option
         Some(steady),
         (&options.thresholds, &params),
     );
-    if options.method != Method::Zscore
-        && !events.iter().any(|e| e.kind == Kind::LevelShift)
-        && let Some(shift) = changepoint::scan(values, Some(steady), &options.thresholds, 1e-3)
-    {
-        // The first days of a step are not separate spikes.
-        let up = shift.impact() > 0.0;
-        events.retain(|e| {
-            !(e.first + 1 >= shift.first && e.first <= shift.first + 6 && (e.impact() > 0.0) == up)
-        });
-        events.push(shift);
+    if options.method != Method::Zscore && !events.iter().any(|e| e.kind == Kind::LevelShift) {
+        for shift in changepoint::scan(values, Some(steady), &options.thresholds, 1e-3) {
+            // The first days of a step are not separate spikes.
+            let up = shift.impact() > 0.0;
+            events.retain(|e| {
+                !(e.first + 1 >= shift.first
+                    && e.first <= shift.first + 6
+                    && (e.impact() > 0.0) == up)
+            });
+            events.push(shift);
+        }
         events.sort_by_key(|e| e.first);
     }
     SeriesResult::Scored { days, events }
