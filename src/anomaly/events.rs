@@ -328,11 +328,12 @@ fn stretch_start(
 /// one level shift from the best split near the run's start to the end of the series, with
 /// the pre-shift seasonal baseline frozen as the expectation.
 ///
-/// With the like-for-like series at hand, the step begins later where that series steps:
-/// significantly, the same way, within the week after the series' own split, by at least
-/// half the series' step, and the series' own test is significant there too. Resources
-/// starting or stopping a few days before a change of what existing resources cost would
-/// otherwise set its start. A smaller like-for-like step is drift under a step made by
+/// With the like-for-like series at hand, the step begins where that series steps:
+/// significantly, the same way, from three days before the series' own split to a week
+/// after it, by at least half the series' step, and the series' own test is significant
+/// there too ([`like_for_like_step`]). Resources starting or stopping a few days before or
+/// after a change of what existing resources cost would otherwise set its start. A smaller
+/// like-for-like step is drift under a step made by
 /// resources starting or stopping, which stays where it is (and is listed as such).
 fn level_shift(
     values: &[Option<f64>],
@@ -362,9 +363,9 @@ fn level_shift(
 }
 
 /// The step test of `values` where the like-for-like series steps, when that moves the step
-/// found at `test.split` later: significantly (p under `p_max`), the same way, within the
-/// week after it, by at least half its step, and `values`' own test is significant there
-/// too.
+/// found at `test.split`: significantly (p under `p_max`), the same way, from three days
+/// before it to a week after it, by at least half its step, and `values`' own test is
+/// significant there too.
 pub(crate) fn like_for_like_step(
     values: &[Option<f64>],
     test: &StepTest,
@@ -376,7 +377,7 @@ pub(crate) fn like_for_like_step(
     best_split_within(&series, test.split, LIKE_FOR_LIKE_DAYS_AFTER)
         .filter(significant)
         .filter(|found| {
-            found.split > test.split
+            found.split != test.split
                 && found.step.abs() >= LIKE_FOR_LIKE_MIN_STEP_SHARE * test.step.abs()
         })
         .and_then(|found| step_test(values, found.split, 3))
@@ -391,9 +392,9 @@ const SPLIT_DAYS_BEFORE: usize = 3;
 const SPLIT_DAYS_AFTER: usize = 2;
 
 /// Days after a level shift's split where the like-for-like series' step may begin: the
-/// rest of its first week. Only later: the split search already reaches three days before
-/// the run, and allowing earlier like-for-like steps found nothing more on generated data
-/// while adding a false positive on clean data.
+/// rest of its first week. It may begin up to [`SPLIT_DAYS_BEFORE`] days earlier too: a
+/// resource starting days after a price cut of existing ones delays where the series' own
+/// test is strongest.
 const LIKE_FOR_LIKE_DAYS_AFTER: usize = 6;
 
 /// The share of the series' step the like-for-like step must reach to move its start.
@@ -635,6 +636,30 @@ mod tests {
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(e[0].kind, Kind::LevelShift);
         assert!((33..=35).contains(&e[0].first), "start {}", e[0].first);
+    }
+
+    #[test]
+    fn a_resource_running_over_the_first_days_of_a_step_does_not_set_its_start() {
+        // Existing resources cost 150 a day less from day 36; a resource of 120 a day runs
+        // on days 36 to 38 only.
+        let existing: Vec<Option<f64>> = weekly(8, 1000.0, 400.0)
+            .iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if d >= 36 { x - 150.0 } else { x }))
+            .collect();
+        let series: Vec<Option<f64>> = existing
+            .iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if (36..39).contains(&d) { x + 120.0 } else { x }))
+            .collect();
+        let alone = detect(&series);
+        assert!(alone.iter().all(|e| e.first != 36), "{alone:?}");
+        let e = detect_like_for_like(&series, &existing);
+        let shift = e
+            .iter()
+            .find(|e| e.kind == Kind::LevelShift)
+            .expect("a shift");
+        assert_eq!(shift.first, 36, "{e:?}");
     }
 
     #[test]
