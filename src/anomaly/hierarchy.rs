@@ -1,18 +1,30 @@
 //! One anomaly, one report: when the same move shows at several levels (a resource's spike
 //! lifts its usage type, its service, its account and the total), it is reported at the most
-//! specific level that explains it, and the coarser series are named as its parents.
+//! specific level that explains it, and the coarser series are named as its parents. A move
+//! spread over many finer series (a service-wide price change shows in every account that
+//! uses the service) is reported once, at the coarser level, with the finer series that
+//! moved with it named as its parts.
 
 use super::events::{Event, Kind};
-use super::series::SeriesKey;
+use super::series::{ACCOUNT, SERVICE, SeriesKey};
 
 /// A finer anomaly explains a coarser one when it overlaps in time, moves the same way and
 /// carries at least this share of the coarser one's impact.
 const EXPLAINS: f64 = 0.5;
 
+/// Days apart two level shifts may start and still be one change.
+const SAME_START_DAYS: usize = 3;
+
+/// One reported anomaly: its series and event, and the coarser series it explains.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub key: SeriesKey,
+    pub event: Event,
+    pub parents: Vec<SeriesKey>,
+}
+
 /// Keeps the most specific events, each with the ancestors it explains.
-pub fn most_specific(
-    mut found: Vec<(SeriesKey, Event)>,
-) -> Vec<(SeriesKey, Event, Vec<SeriesKey>)> {
+pub fn most_specific(mut found: Vec<(SeriesKey, Event)>) -> Vec<Report> {
     // Most specific first; ties in a fixed order.
     found.sort_by(|a, b| {
         b.0.parts
@@ -41,21 +53,96 @@ pub fn most_specific(
             }
         }
         parents.sort();
-        out.push((key.clone(), event.clone(), parents));
+        parents.dedup();
+        out.push(Report {
+            key: key.clone(),
+            event: event.clone(),
+            parents,
+        });
     }
     out
 }
 
+/// For each report, the larger one it is part of, if any: one covering its series
+/// ([`covers`]), of the same change ([`part_of`]), and able
+/// to hold parts (`can_host`: not a change of resources starting or stopping). Largest
+/// first, so a report that is part of another holds no parts itself. An organisation-wide
+/// step shows in each account under half of it, and is one change, not one per account.
+pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..reports.len()).collect();
+    order.sort_by(|&a, &b| {
+        reports[b]
+            .event
+            .impact()
+            .abs()
+            .total_cmp(&reports[a].event.impact().abs())
+            .then(a.cmp(&b))
+    });
+    let mut host: Vec<Option<usize>> = vec![None; reports.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        host[i] = order[..rank].iter().copied().find(|&j| {
+            can_host[j]
+                && host[j].is_none()
+                && covers(&reports[j], &reports[i].key)
+                && part_of(&reports[i].event, &reports[j].event)
+        });
+    }
+    host
+}
+
+/// Whether `report`'s series contains `key`, or `report` is a service or usage type of all
+/// accounts and `key` is within the same service: a usage type's step shows in the
+/// account × service series of each account that uses it. Not through the series `report`
+/// explains: a service's step that explains most of the total's does not contain another
+/// account's.
+fn covers(report: &Report, key: &SeriesKey) -> bool {
+    report.key.is_ancestor_of(key) || (!has(&report.key, ACCOUNT) && same_service(&report.key, key))
+}
+
+fn has(key: &SeriesKey, dimension: usize) -> bool {
+    key.parts.iter().any(|(d, _)| *d == dimension)
+}
+
+fn same_service(a: &SeriesKey, b: &SeriesKey) -> bool {
+    let service = |k: &SeriesKey| k.parts.iter().find(|(d, _)| *d == SERVICE).map(|(_, v)| *v);
+    a.currency == b.currency && service(a).is_some() && service(a) == service(b)
+}
+
+/// Whether `fine` is part of the same change as `coarse`: both level shifts, the same
+/// direction, starting within [`SAME_START_DAYS`] of each other, and `fine` smaller. Spikes
+/// and drops are not folded: two accounts spiking on the same day are two anomalies, each
+/// with its own cause.
+fn part_of(fine: &Event, coarse: &Event) -> bool {
+    fine.kind == Kind::LevelShift
+        && same_shape_and_direction(fine, coarse)
+        && same_time(fine, coarse)
+        && fine.impact().abs() <= coarse.impact().abs()
+}
+
+fn same_shape_and_direction(a: &Event, b: &Event) -> bool {
+    (a.kind == Kind::LevelShift) == (b.kind == Kind::LevelShift)
+        && (a.impact() > 0.0) == (b.impact() > 0.0)
+}
+
+/// Level shifts starting within [`SAME_START_DAYS`] of each other; spikes and drops
+/// overlapping.
+fn same_time(a: &Event, b: &Event) -> bool {
+    if a.kind == Kind::LevelShift {
+        a.first.abs_diff(b.first) <= SAME_START_DAYS
+    } else {
+        overlap_days(a, b) > 0
+    }
+}
+
 /// Whether `fine` explains `coarse`: the same shape (a long level shift below does not
-/// explain a short spike above it, nor the reverse), the same direction, and at least
-/// [`EXPLAINS`] of the coarser one's impact. For spikes and drops the impacts are compared
-/// over the days they share, each spread evenly over its days, so that a three-day spike of
-/// an account does not swallow a one-day spike of a whole service on its last day. Level
-/// shifts both run to the end of the data: their whole impacts are compared.
+/// explain a short spike above it, nor the reverse), the same direction, at the same time
+/// ([`same_time`]: a level shift does not explain one that started a week later), and at
+/// least [`EXPLAINS`] of the coarser one's impact. For spikes and drops the impacts are
+/// compared over the days they share, each spread evenly over its days, so that a three-day
+/// spike of an account does not swallow a one-day spike of a whole service on its last day.
+/// Level shifts both run to the end of the data: their whole impacts are compared.
 fn explains(fine: &Event, coarse: &Event) -> bool {
     let shift = fine.kind == Kind::LevelShift;
-    let same_shape = shift == (coarse.kind == Kind::LevelShift);
-    let same_direction = (fine.impact() > 0.0) == (coarse.impact() > 0.0);
     let shared = overlap_days(fine, coarse);
     let in_shared = |e: &Event| {
         let share = if shift {
@@ -65,7 +152,9 @@ fn explains(fine: &Event, coarse: &Event) -> bool {
         };
         e.impact().abs() * share
     };
-    same_shape && same_direction && shared > 0 && in_shared(fine) >= EXPLAINS * in_shared(coarse)
+    same_shape_and_direction(fine, coarse)
+        && same_time(fine, coarse)
+        && in_shared(fine) >= EXPLAINS * in_shared(coarse)
 }
 
 fn days(e: &Event) -> usize {
@@ -96,6 +185,14 @@ mod tests {
         }
     }
 
+    fn shift(first: usize, impact: f64) -> Event {
+        Event {
+            kind: Kind::LevelShift,
+            last: 69,
+            ..spike(first, 69, impact)
+        }
+    }
+
     fn key(level: Level, parts: Vec<(usize, u32)>) -> SeriesKey {
         SeriesKey {
             level,
@@ -113,7 +210,10 @@ mod tests {
             (usage_type.clone(), spike(30, 30, 100.0)),
         ]);
         assert_eq!(kept.len(), 1, "{kept:?}");
-        assert_eq!((&kept[0].0, &kept[0].2), (&usage_type, &vec![service]));
+        assert_eq!(
+            (&kept[0].key, &kept[0].parents),
+            (&usage_type, &vec![service])
+        );
     }
 
     #[test]
@@ -127,6 +227,96 @@ mod tests {
             (account_service.clone(), spike(28, 30, 60.0)),
         ]);
         assert_eq!(kept.len(), 2, "{kept:?}");
-        assert!(kept.iter().all(|(_, _, parents)| parents.is_empty()));
+        assert!(kept.iter().all(|r| r.parents.is_empty()));
+    }
+
+    #[test]
+    fn a_level_shift_does_not_explain_one_that_started_a_week_earlier() {
+        // An account stops a database a week after the whole service stepped down.
+        let service = key(Level::Service, vec![(1, 7)]);
+        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let kept = most_specific(vec![
+            (service.clone(), shift(37, -540.0)),
+            (account_service.clone(), shift(30, -350.0)),
+        ]);
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(kept.iter().all(|r| r.parents.is_empty()));
+    }
+
+    /// The part each report is folded into, by series.
+    fn hosts_of(found: Vec<(SeriesKey, Event)>) -> Vec<(SeriesKey, Option<SeriesKey>)> {
+        let reports = most_specific(found);
+        let hosts = part_hosts(&reports, &vec![true; reports.len()]);
+        reports
+            .iter()
+            .zip(hosts)
+            .map(|(r, h)| (r.key.clone(), h.map(|h| reports[h].key.clone())))
+            .collect()
+    }
+
+    #[test]
+    fn a_service_wide_step_is_one_report_with_its_accounts_as_parts() {
+        let service = key(Level::Service, vec![(1, 7)]);
+        let account_a = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let account_b = key(Level::AccountService, vec![(0, 4), (1, 7)]);
+        let other_service = key(Level::AccountService, vec![(0, 4), (1, 8)]);
+        let hosts = hosts_of(vec![
+            (service.clone(), shift(40, -500.0)),
+            (account_a.clone(), shift(40, -130.0)),
+            (account_b.clone(), shift(42, -60.0)),
+            // Another service, the same day: its own change.
+            (other_service.clone(), shift(40, -80.0)),
+        ]);
+        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        assert_eq!(host(&service), None);
+        assert_eq!(host(&account_a), Some(service.clone()));
+        assert_eq!(host(&account_b), Some(service.clone()));
+        assert_eq!(host(&other_service), None);
+    }
+
+    #[test]
+    fn a_usage_type_step_holds_the_accounts_of_its_service_but_not_the_reverse() {
+        let usage_type = key(Level::ServiceUsageType, vec![(1, 7), (2, 9)]);
+        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let other_usage_type = key(Level::ServiceUsageType, vec![(1, 7), (2, 10)]);
+        let hosts = hosts_of(vec![
+            (usage_type.clone(), shift(40, 300.0)),
+            (account_service.clone(), shift(41, 100.0)),
+        ]);
+        assert!(hosts.contains(&(account_service.clone(), Some(usage_type.clone()))));
+        // An account's step holds no usage type of all accounts.
+        let hosts = hosts_of(vec![
+            (account_service.clone(), shift(40, 300.0)),
+            (other_usage_type.clone(), shift(40, 100.0)),
+        ]);
+        assert!(hosts.iter().all(|(_, h)| h.is_none()), "{hosts:?}");
+    }
+
+    #[test]
+    fn spikes_steps_of_the_other_way_and_later_steps_are_not_parts() {
+        let service = key(Level::Service, vec![(1, 7)]);
+        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        for part in [spike(40, 41, -100.0), shift(40, 100.0), shift(47, -100.0)] {
+            let hosts = hosts_of(vec![
+                (service.clone(), shift(40, -500.0)),
+                (account_service.clone(), part.clone()),
+            ]);
+            assert!(
+                hosts.iter().all(|(_, h)| h.is_none()),
+                "{part:?}: {hosts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_change_of_resources_starting_or_stopping_holds_no_parts() {
+        let service = key(Level::Service, vec![(1, 7)]);
+        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let reports = most_specific(vec![
+            (service.clone(), shift(40, -500.0)),
+            (account_service.clone(), shift(40, -100.0)),
+        ]);
+        let can_host: Vec<bool> = reports.iter().map(|r| r.key != service).collect();
+        assert!(part_hosts(&reports, &can_host).iter().all(Option::is_none));
     }
 }

@@ -157,6 +157,9 @@ pub struct Anomaly {
     pub p_value: Option<f64>,
     /// Coarser series where the same anomaly shows, and which this one explains.
     pub parents: Vec<String>,
+    /// Finer series that moved with it, each by less than half of it: an organisation-wide
+    /// change shows in every account it touches, and is reported once.
+    pub parts: Vec<String>,
     pub root_cause: Vec<Contributor>,
     /// Share of the impact from resources that started (no cost in the baseline weeks) or
     /// stopped (no cost during the anomaly).
@@ -260,19 +263,22 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
         found.retain(|(_, e)| e.kind == Kind::LevelShift);
     }
     let shift_starts = level_shift_starts(&found);
-    let kept = hierarchy::most_specific(found);
-    let mut anomalies: Vec<Anomaly> = kept
+    let reports: Vec<hierarchy::Report> = hierarchy::most_specific(found)
         .into_iter()
-        .filter(|(_, e, _)| {
+        .filter(|r| {
             options
                 .since
-                .is_none_or(|since| table.first_day + e.last as i64 >= since.0)
-        })
-        .map(|(key, e, parents)| {
-            let since = baseline_start(&shift_starts, &key, &e);
-            to_anomaly(table, (&key, &e, since), parents, options)
+                .is_none_or(|since| table.first_day + r.event.last as i64 >= since.0)
         })
         .collect();
+    let reported: Vec<Anomaly> = reports
+        .iter()
+        .map(|r| {
+            let since = baseline_start(&shift_starts, &r.key, &r.event);
+            to_anomaly(table, (&r.key, &r.event, since), &r.parents, options)
+        })
+        .collect();
+    let mut anomalies = fold_parts(table, &reports, reported, &options.thresholds);
     let by_impact = |a: &Anomaly, b: &Anomaly| {
         b.impact
             .abs()
@@ -403,10 +409,41 @@ fn baseline_start(
         .unwrap_or(0)
 }
 
+/// Folds each anomaly that is part of a larger one ([`hierarchy::part_hosts`]) into it,
+/// naming its series among the larger one's parts. Changes of resources starting or stopping
+/// hold no parts: a price change of existing resources in the same weeks stays apart.
+fn fold_parts(
+    table: &FineTable,
+    reports: &[hierarchy::Report],
+    mut anomalies: Vec<Anomaly>,
+    thresholds: &Thresholds,
+) -> Vec<Anomaly> {
+    let can_host: Vec<bool> = anomalies
+        .iter()
+        .map(|a| !is_lifecycle(a, thresholds))
+        .collect();
+    let hosts = hierarchy::part_hosts(reports, &can_host);
+    for (report, host) in reports.iter().zip(&hosts) {
+        if let Some(h) = host {
+            anomalies[*h].parts.push(report.key.label(table));
+        }
+    }
+    anomalies
+        .into_iter()
+        .zip(hosts)
+        .filter(|(_, host)| host.is_none())
+        .map(|(mut a, _)| {
+            a.parts.sort();
+            a.parts.dedup();
+            a
+        })
+        .collect()
+}
+
 fn to_anomaly(
     table: &FineTable,
     (key, e, since): (&SeriesKey, &events::Event, usize),
-    parents: Vec<SeriesKey>,
+    parents: &[SeriesKey],
     options: &Options,
 ) -> Anomaly {
     let cause = root_cause::root_cause(
@@ -432,6 +469,7 @@ fn to_anomaly(
         level_after: e.level_after,
         p_value: e.p_value,
         parents: parents.iter().map(|p| p.label(table)).collect(),
+        parts: Vec::new(),
         root_cause: cause.contributors,
         lifecycle_share: cause.lifecycle_share,
     }
@@ -527,6 +565,7 @@ mod tests {
             level_after: None,
             p_value: None,
             parents: Vec::new(),
+            parts: Vec::new(),
             root_cause: Vec::new(),
             lifecycle_share,
         }
@@ -545,6 +584,37 @@ mod tests {
             &limits
         ));
         assert!(!is_lifecycle(&anomaly(Kind::Spike, 139.0, 0.3), &limits));
+    }
+
+    #[test]
+    fn a_level_shift_with_parts_names_how_many_finer_series_moved_with_it() {
+        let mut a = anomaly(Kind::LevelShift, -500.0, 0.0);
+        assert_eq!(render::series_with_parts(&a), "account=1");
+        a.parts = vec![
+            "account=1 / service=AmazonRDS".into(),
+            "account=1 / service=AmazonEC2".into(),
+        ];
+        assert_eq!(
+            render::series_with_parts(&a),
+            "account=1 (with 2 finer series)"
+        );
+        let detection = Detection {
+            method: Method::Seasonal,
+            metric: Metric::Amortized,
+            first_day: "2025-08-04".into(),
+            last_day: "2025-10-12".into(),
+            series_scored: 1,
+            series_days_scored: 56,
+            anomalies: vec![a],
+            lifecycle: Vec::new(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        };
+        let text = render::table(&detection);
+        assert!(
+            text.contains("includes: account=1 / service=AmazonRDS; account=1 / service=AmazonEC2"),
+            "{text}"
+        );
     }
 }
 

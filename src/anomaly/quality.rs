@@ -109,6 +109,9 @@ pub struct Score {
     /// starts within ±1 day of the injected start.
     pub level_shifts: usize,
     pub level_shift_start_ok: usize,
+    /// Found injected level shifts that more than one matching level-shift detection starts
+    /// within [`SAME_START_DAYS`] of: the same change reported in several series.
+    pub level_shifts_repeated: usize,
     /// Found anomalies whose detection has the injected kind (spike, drop, level shift).
     pub kind_ok: usize,
     pub root_cause_checked: usize,
@@ -330,6 +333,18 @@ fn score_seed(
             }
             if let Some(d) = hit {
                 record_hit(score, t, d);
+                let shifts = found
+                    .anomalies
+                    .iter()
+                    .filter(|d| {
+                        d.kind == super::Kind::LevelShift
+                            && matches(t, d)
+                            && day_diff(&d.first_day, &t.first_day).abs() <= SAME_START_DAYS
+                    })
+                    .count();
+                if t.kind == "level_shift" && shifts > 1 {
+                    score.level_shifts_repeated += 1;
+                }
             }
         }
         score.cases.push(Case {
@@ -362,12 +377,9 @@ fn score_seed(
             score.true_detections += 1;
         } else if of_small || of_waste {
             continue;
-        } else if clean
-            .anomalies
-            .iter()
-            .chain(&clean.lifecycle)
-            .any(|c| same_change(c, d))
-        {
+        } else if clean.anomalies.iter().chain(&clean.lifecycle).any(|c| {
+            same_change(c, d) || c.parts.iter().any(|part| same_change(&as_part(c, part), d))
+        }) {
             score.twin_detections += 1;
         } else {
             score.detections += 1;
@@ -381,6 +393,16 @@ fn score_seed(
                 score: d.score,
             });
         }
+    }
+}
+
+/// A part of a detection ([`Anomaly::parts`]) as a detection of its own: the same change in
+/// a finer series.
+fn as_part(host: &Anomaly, part: &str) -> Anomaly {
+    Anomaly {
+        series: part.to_string(),
+        parts: Vec::new(),
+        ..host.clone()
     }
 }
 
@@ -526,6 +548,7 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
     for (method, s) in rows {
         render_score_row(&mut out, *method, s);
     }
+    render_level_shifts(&mut out, rows);
     render_sizes(&mut out, rows, setup);
     render_cases(&mut out, rows);
     if let Some((method, first)) = rows.first() {
@@ -560,6 +583,31 @@ fn render_score_row(out: &mut String, method: Method, s: &Score) {
         s.root_cause_checked,
         s.false_positives_per_1000()
     );
+}
+
+/// Days from an injected level shift's start within which a level-shift detection reports
+/// that change (a later one in the anomaly's days is another change).
+const SAME_START_DAYS: i64 = 3;
+
+/// How each method reports the injected level shifts: found, found from the right day, and
+/// found more than once (by level-shift detections in several series not folded into one).
+fn render_level_shifts(out: &mut String, rows: &[(Method, Score)]) {
+    let _ = writeln!(out);
+    for (method, s) in rows {
+        let found = s
+            .cases
+            .iter()
+            .filter(|c| c.required && c.found && c.kind == "level_shift")
+            .count();
+        let _ = writeln!(
+            out,
+            "- {method:?}: of {} level shifts to find, {found} found; {} of them start within \
+             ±1 day of the injected start, and {} are reported more than once (by matching \
+             level-shift detections in several series starting within {SAME_START_DAYS} days \
+             of the injected start).",
+            s.level_shifts, s.level_shift_start_ok, s.level_shifts_repeated
+        );
+    }
 }
 
 /// Found / injected by size bucket, for every method.
@@ -723,6 +771,7 @@ mod tests {
             level_after: None,
             p_value: None,
             parents: Vec::new(),
+            parts: Vec::new(),
             root_cause: Vec::new(),
             lifecycle_share: 0.0,
         }

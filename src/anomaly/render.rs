@@ -68,6 +68,9 @@ pub fn table(d: &Detection) -> String {
         if !a.parents.is_empty() {
             let _ = writeln!(out, "    also seen in: {}", a.parents.join("; "));
         }
+        if !a.parts.is_empty() {
+            let _ = writeln!(out, "    includes: {}", a.parts.join("; "));
+        }
         for c in &a.root_cause {
             let _ = writeln!(
                 out,
@@ -102,6 +105,16 @@ pub fn table(d: &Detection) -> String {
     out
 }
 
+/// The series of an anomaly, with how many finer series moved with it when some did:
+/// `service=AmazonRDS (with 7 finer series)`.
+pub fn series_with_parts(a: &Anomaly) -> String {
+    match a.parts.len() {
+        0 => a.series.clone(),
+        1 => format!("{} (with 1 finer series)", a.series),
+        n => format!("{} (with {n} finer series)", a.series),
+    }
+}
+
 fn notes(out: &mut String, d: &Detection, lead: &str) {
     for s in &d.skipped {
         let _ = writeln!(
@@ -130,7 +143,7 @@ pub fn markdown(d: &Detection) -> String {
             i + 1,
             a.kind.label(),
             days(a),
-            escape_md_cell(&a.series),
+            escape_md_cell(&series_with_parts(a)),
             money_2dp(a.expected),
             money_2dp(a.actual),
             money_2dp(a.impact),

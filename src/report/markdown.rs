@@ -266,7 +266,7 @@ fn anomalies(out: &mut String, m: &ReportModel) {
                 "| {} | {} | {} | {} | {} | {} ({}) | {} |",
                 a.kind.label(),
                 days,
-                esc(&a.series),
+                esc(&crate::anomaly::render::series_with_parts(a)),
                 money(a.expected),
                 money(a.actual),
                 signed(a.impact),
