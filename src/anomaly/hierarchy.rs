@@ -84,7 +84,7 @@ pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
             can_host[j]
                 && host[j].is_none()
                 && covers(&reports[j], &reports[i].key)
-                && part_of(&reports[i].event, &reports[j].event)
+                && part_of(&reports[i], &reports[j])
         });
     }
     host
@@ -108,15 +108,34 @@ fn same_service(a: &SeriesKey, b: &SeriesKey) -> bool {
     a.currency == b.currency && service(a).is_some() && service(a) == service(b)
 }
 
-/// Whether `fine` is part of the same change as `coarse`: both level shifts, the same
-/// direction, starting within [`SAME_START_DAYS`] of each other, and `fine` smaller. Spikes
-/// and drops are not folded: two accounts spiking on the same day are two anomalies, each
-/// with its own cause.
-fn part_of(fine: &Event, coarse: &Event) -> bool {
-    fine.kind == Kind::LevelShift
-        && same_shape_and_direction(fine, coarse)
-        && same_time(fine, coarse)
-        && fine.impact().abs() <= coarse.impact().abs()
+/// Whether `fine` is part of the same change as `coarse`: the same shape and direction,
+/// smaller, and at the same time ([`same_days`]).
+fn part_of(fine: &Report, coarse: &Report) -> bool {
+    let (f, c) = (&fine.event, &coarse.event);
+    same_shape_and_direction(f, c)
+        && same_days(fine, coarse)
+        && f.impact().abs() <= c.impact().abs()
+}
+
+/// Level shifts start within [`SAME_START_DAYS`] of each other. A spike or drop lies within
+/// the coarser one's days, or a day more on either side when every series it explains is
+/// also the coarser one's (a finer series can flag a day before its account does); and the
+/// coarser one is not the total. An account's spike shows in each of its services, but two
+/// accounts spiking on one day are two anomalies (that meet in the total), and an account's
+/// spike the day before a service's is the account's own.
+fn same_days(fine: &Report, coarse: &Report) -> bool {
+    let (f, c) = (&fine.event, &coarse.event);
+    if f.kind == Kind::LevelShift {
+        return same_time(f, c);
+    }
+    let within = f.first >= c.first && f.last <= c.last;
+    let near = f.first + 1 >= c.first
+        && f.last <= c.last + 1
+        && fine
+            .parents
+            .iter()
+            .all(|p| *p == coarse.key || coarse.key.is_ancestor_of(p));
+    (within || near) && !coarse.key.parts.is_empty()
 }
 
 fn same_shape_and_direction(a: &Event, b: &Event) -> bool {
@@ -318,5 +337,43 @@ mod tests {
         ]);
         let can_host: Vec<bool> = reports.iter().map(|r| r.key != service).collect();
         assert!(part_hosts(&reports, &can_host).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn an_account_spike_holds_its_services_but_not_another_accounts_spike() {
+        let total = key(Level::Total, vec![]);
+        let account = key(Level::Account, vec![(0, 3)]);
+        let ec2 = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let transfer = key(Level::AccountService, vec![(0, 3), (1, 8)]);
+        let other_account = key(Level::Account, vec![(0, 4)]);
+        let hosts = hosts_of(vec![
+            (total.clone(), spike(30, 31, 400.0)),
+            (account.clone(), spike(30, 31, 180.0)),
+            // A day earlier than its account flags.
+            (ec2.clone(), spike(29, 30, 70.0)),
+            (transfer.clone(), spike(30, 31, 60.0)),
+            (other_account.clone(), spike(30, 30, 150.0)),
+        ]);
+        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        assert_eq!(host(&ec2), Some(account.clone()));
+        assert_eq!(host(&transfer), Some(account.clone()));
+        assert_eq!(host(&account), None);
+        assert_eq!(host(&other_account), None);
+    }
+
+    #[test]
+    fn an_account_spike_the_day_before_a_service_spike_is_its_own() {
+        // The account's spike shows only in its EC2, which explains the account; the whole
+        // EC2 service spikes the next day.
+        let account = key(Level::Account, vec![(0, 3)]);
+        let service = key(Level::Service, vec![(1, 7)]);
+        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let hosts = hosts_of(vec![
+            (account.clone(), spike(27, 27, 60.0)),
+            (account_service.clone(), spike(27, 27, 55.0)),
+            (service.clone(), spike(28, 28, 125.0)),
+        ]);
+        assert!(hosts.iter().all(|(_, h)| h.is_none()), "{hosts:?}");
+        assert_eq!(hosts.len(), 2, "{hosts:?}");
     }
 }

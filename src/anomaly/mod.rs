@@ -410,7 +410,8 @@ fn baseline_start(
 }
 
 /// Folds each anomaly that is part of a larger one ([`hierarchy::part_hosts`]) into it,
-/// naming its series among the larger one's parts. Changes of resources starting or stopping
+/// naming its series among the larger one's parts and the series it explains among the
+/// larger one's parents. Changes of resources starting or stopping
 /// hold no parts: a price change of existing resources in the same weeks stays apart.
 fn fold_parts(
     table: &FineTable,
@@ -426,6 +427,8 @@ fn fold_parts(
     for (report, host) in reports.iter().zip(&hosts) {
         if let Some(h) = host {
             anomalies[*h].parts.push(report.key.label(table));
+            let parents = report.parents.iter().map(|p| p.label(table));
+            anomalies[*h].parents.extend(parents);
         }
     }
     anomalies
@@ -433,8 +436,10 @@ fn fold_parts(
         .zip(hosts)
         .filter(|(_, host)| host.is_none())
         .map(|(mut a, _)| {
-            a.parts.sort();
-            a.parts.dedup();
+            for list in [&mut a.parts, &mut a.parents] {
+                list.sort();
+                list.dedup();
+            }
             a
         })
         .collect()

@@ -109,8 +109,10 @@ pub struct Score {
     /// starts within ±1 day of the injected start.
     pub level_shifts: usize,
     pub level_shift_start_ok: usize,
-    /// Found injected level shifts that more than one matching level-shift detection starts
-    /// within [`SAME_START_DAYS`] of: the same change reported in several series.
+    /// Found injected anomalies that more than one matching detection starts within
+    /// [`SAME_START_DAYS`] of (the same change reported in several series), and of them the
+    /// level shifts.
+    pub repeated: usize,
     pub level_shifts_repeated: usize,
     /// Found anomalies whose detection has the injected kind (spike, drop, level shift).
     pub kind_ok: usize,
@@ -333,17 +335,19 @@ fn score_seed(
             }
             if let Some(d) = hit {
                 record_hit(score, t, d);
-                let shifts = found
+                let reports = found
                     .anomalies
                     .iter()
                     .filter(|d| {
-                        d.kind == super::Kind::LevelShift
-                            && matches(t, d)
+                        matches(t, d)
                             && day_diff(&d.first_day, &t.first_day).abs() <= SAME_START_DAYS
                     })
                     .count();
-                if t.kind == "level_shift" && shifts > 1 {
-                    score.level_shifts_repeated += 1;
+                if reports > 1 {
+                    score.repeated += 1;
+                    if t.kind == "level_shift" {
+                        score.level_shifts_repeated += 1;
+                    }
                 }
             }
         }
@@ -548,7 +552,7 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
     for (method, s) in rows {
         render_score_row(&mut out, *method, s);
     }
-    render_level_shifts(&mut out, rows);
+    render_reporting(&mut out, rows);
     render_sizes(&mut out, rows, setup);
     render_cases(&mut out, rows);
     if let Some((method, first)) = rows.first() {
@@ -585,27 +589,28 @@ fn render_score_row(out: &mut String, method: Method, s: &Score) {
     );
 }
 
-/// Days from an injected level shift's start within which a level-shift detection reports
-/// that change (a later one in the anomaly's days is another change).
+/// Days from an injected anomaly's start within which a matching detection reports that
+/// change (a later one in a level shift's days is another change).
 const SAME_START_DAYS: i64 = 3;
 
-/// How each method reports the injected level shifts: found, found from the right day, and
-/// found more than once (by level-shift detections in several series not folded into one).
-fn render_level_shifts(out: &mut String, rows: &[(Method, Score)]) {
+/// How each method reports what it finds: anomalies found more than once, and level shifts
+/// found, found from the right day, and found more than once.
+fn render_reporting(out: &mut String, rows: &[(Method, Score)]) {
     let _ = writeln!(out);
     for (method, s) in rows {
-        let found = s
+        let shifts_found = s
             .cases
             .iter()
             .filter(|c| c.required && c.found && c.kind == "level_shift")
             .count();
         let _ = writeln!(
             out,
-            "- {method:?}: of {} level shifts to find, {found} found; {} of them start within \
-             ±1 day of the injected start, and {} are reported more than once (by matching \
-             level-shift detections in several series starting within {SAME_START_DAYS} days \
-             of the injected start).",
-            s.level_shifts, s.level_shift_start_ok, s.level_shifts_repeated
+            "- {method:?}: {} of the {} anomalies found are reported more than once (by \
+             matching detections in several series starting within {SAME_START_DAYS} days of \
+             the injected start). Of {} level shifts to find, {shifts_found} are found, {} of \
+             them start within ±1 day of the injected start, and {} are reported more than \
+             once.",
+            s.repeated, s.found, s.level_shifts, s.level_shift_start_ok, s.level_shifts_repeated
         );
     }
 }
