@@ -8,54 +8,28 @@
 //! last week of the data.
 
 use super::detectors::scale_floor;
-use super::events::{Event, Steady, Thresholds, close_shift, like_for_like_step, window_sums};
+use super::events::{Event, Steady, Thresholds, like_for_like_step, window_sums};
 use super::stats::{mean, welch_t_test};
 
 /// Days on each side of a split that the step test compares: two weeks before it and up to
 /// two weeks after it. A level shift's step is what changed within this window.
 pub const STEP_WINDOW_DAYS: usize = 14;
 
-/// Most level shifts [`scan`] reports in one series.
-const MAX_SCANNED_SHIFTS: usize = 3;
+/// The first day a split may be tested on: two weeks of history before it.
+pub const FIRST_SPLIT: usize = 14;
 
-/// The level shifts of a series, strongest first, then each later one after the history
-/// before the previous one is moved to its new level (so a weaker step after a strong one
-/// is found with its own start). From the start of the next one, an earlier shift counts
-/// only its own step, so the impacts of consecutive shifts add up.
-///
-/// With the like-for-like series at hand, a step begins later where that series steps
-/// ([`like_for_like_step`]): resources starting or stopping a few days before a change of
-/// what existing resources cost would otherwise set its start.
-pub fn scan(
-    values: &[Option<f64>],
-    steady: Option<Steady>,
-    thresholds: &Thresholds,
-    p_max: f64,
-) -> Vec<Event> {
-    let mut shifts: Vec<(Event, Vec<Option<f64>>)> = Vec::new();
-    let mut levelled = values.to_vec();
-    let mut from = 14;
-    while shifts.len() < MAX_SCANNED_SHIFTS {
-        let Some((shift, baseline)) = strongest_shift(&levelled, from, steady, thresholds, p_max)
-        else {
-            break;
-        };
-        let step = shift.level_after.unwrap_or(0.0) - shift.level_before.unwrap_or(0.0);
-        for v in levelled[..shift.first].iter_mut().flatten() {
-            *v += step;
-        }
-        if let Some((previous, own)) = shifts.last_mut() {
-            close_shift(previous, values, (own, &baseline), shift.first);
-        }
-        from = shift.first + 7;
-        shifts.push((shift, baseline));
-    }
-    shifts.into_iter().map(|(shift, _)| shift).collect()
-}
+/// Days after a level shift's start where the scan for the next step begins.
+pub const NEXT_SPLIT_DAYS: usize = 7;
 
 /// The strongest level shift of a series splitting on or after `from`, if it passes, with
-/// its baseline from its first day on (the weekday means of the two weeks before it).
-fn strongest_shift(
+/// its baseline from its first day on (the weekday means of the two weeks before it). It
+/// passes when it is still there in the last week, is not the continuation of the trend
+/// before it, and its impact is over the thresholds.
+///
+/// With the like-for-like series at hand, the step begins where that series steps
+/// ([`like_for_like_step`]): resources starting or stopping a few days before or after a
+/// change of what existing resources cost would otherwise set its start.
+pub(crate) fn strongest_shift(
     values: &[Option<f64>],
     from: usize,
     steady: Option<Steady>,
@@ -177,6 +151,10 @@ mod tests {
     use super::*;
     use crate::anomaly::fixtures::weekly;
 
+    fn strongest(values: &[Option<f64>], steady: Option<Steady>, t: &Thresholds) -> Option<Event> {
+        strongest_shift(values, FIRST_SPLIT, steady, t, 1e-3).map(|(shift, _)| shift)
+    }
+
     #[test]
     fn small_persistent_step_is_found_with_its_start() {
         // +10 a day on a 83-a-day series (+12%): no single day is far from its baseline.
@@ -188,7 +166,7 @@ mod tests {
             min_impact: 50.0,
             ..Thresholds::default()
         };
-        let e = scan(&v, None, &t, 1e-3).pop().expect("found");
+        let e = strongest(&v, None, &t).expect("found");
         assert!((32..=34).contains(&e.first), "{e:?}");
         assert!((e.impact() - 10.0 * 30.0).abs() < 15.0, "{e:?}");
     }
@@ -208,44 +186,11 @@ mod tests {
             .map(|(d, x)| x.map(|x| if d >= 29 { x + 12.0 } else { x }))
             .collect();
         let t = Thresholds::default();
-        let alone = scan(&series, None, &t, 1e-3).pop().expect("found");
+        let alone = strongest(&series, None, &t).expect("found");
         assert!((28..=30).contains(&alone.first), "{alone:?}");
         let steady = |_window: std::ops::Range<usize>| existing.clone();
-        let e = scan(&series, Some(&steady), &t, 1e-3).pop().expect("found");
+        let e = strongest(&series, Some(&steady), &t).expect("found");
         assert!((35..=37).contains(&e.first), "{e:?}");
-    }
-
-    #[test]
-    fn a_weaker_step_after_a_strong_one_is_found_with_its_own_start() {
-        // +15 a day from day 22, then +12 more from day 50 (of 70).
-        let v: Vec<Option<f64>> = weekly(10, 100.0, 40.0)
-            .into_iter()
-            .enumerate()
-            .map(|(d, x)| {
-                let step = if d >= 50 {
-                    27.0
-                } else if d >= 22 {
-                    15.0
-                } else {
-                    0.0
-                };
-                x.map(|x| x + step)
-            })
-            .collect();
-        let shifts = scan(&v, None, &Thresholds::default(), 1e-3);
-        assert_eq!(shifts.len(), 2, "{shifts:?}");
-        assert!((21..=23).contains(&shifts[0].first), "{shifts:?}");
-        assert!((49..=51).contains(&shifts[1].first), "{shifts:?}");
-        assert_eq!(shifts[0].closed_at, Some(shifts[1].first));
-        let total: f64 = shifts.iter().map(Event::impact).sum();
-        assert!(
-            (total - (15.0 * 48.0 + 12.0 * 20.0)).abs() < 20.0,
-            "{total}"
-        );
-        assert!(
-            (shifts[1].impact() - 12.0 * 20.0).abs() < 15.0,
-            "{shifts:?}"
-        );
     }
 
     #[test]
@@ -253,12 +198,12 @@ mod tests {
         let t = Thresholds::default();
         let mut spike = weekly(9, 100.0, 40.0);
         spike[40] = Some(400.0);
-        assert!(scan(&spike, None, &t, 1e-3).is_empty());
+        assert!(strongest(&spike, None, &t).is_none());
         let trend: Vec<Option<f64>> = weekly(9, 100.0, 40.0)
             .into_iter()
             .enumerate()
             .map(|(d, x)| x.map(|x| x + 0.5 * d as f64))
             .collect();
-        assert!(scan(&trend, None, &t, 1e-3).is_empty());
+        assert!(strongest(&trend, None, &t).is_none());
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::changepoint::{STEP_WINDOW_DAYS, StepTest, step_test};
+use super::changepoint::{self, STEP_WINDOW_DAYS, StepTest, step_test};
 use super::detectors::{DayScore, ScoringParams, seasonal_baseline};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -122,18 +122,54 @@ pub type Steady<'a> = &'a dyn Fn(std::ops::Range<usize>) -> Vec<Option<f64>>;
 /// it are scored again, so that a later step in the same series is found with its own
 /// start instead of being swallowed by the first one; from there on the earlier shift
 /// counts only its own step, so the impacts of consecutive shifts add up.
+///
+/// With `scan_p`, once no run is left, the days after the last level shift are scanned for a
+/// step too small to flag day by day ([`changepoint::strongest_shift`], significant under
+/// `scan_p`); one found is a level shift like the others, and the days after it are scored
+/// again.
 pub fn find_events(
     values: &[Option<f64>],
     (mut scores, score): (Vec<Option<DayScore>>, Scorer),
     steady: Option<Steady>,
     (thresholds, params): (&Thresholds, &ScoringParams),
+    scan_p: Option<f64>,
 ) -> Vec<Event> {
     let mut events = Vec::new();
     let mut levelled = values.to_vec();
     // The last level shift reported, with its frozen baseline, while it is still open.
     let mut open_shift: Option<(usize, Vec<Option<f64>>)> = None;
+    let mut scan_from = changepoint::FIRST_SPLIT;
     let mut t = 0;
-    while t < scores.len() {
+    loop {
+        if t >= scores.len() {
+            let Some((shift, frozen)) = scan_p.and_then(|p| {
+                let without_events = without_event_days(&levelled, &events);
+                changepoint::strongest_shift(&without_events, scan_from, steady, thresholds, p)
+            }) else {
+                break;
+            };
+            let split = shift.first;
+            let last = values.len() - 1;
+            let sums = window_sums(&levelled, &frozen, split, last);
+            let shift = Event {
+                expected: sums.0,
+                actual: sums.1,
+                ..shift
+            };
+            // The days from the step on are scored again against the new level: what was
+            // found there is found again, or was the step's first days.
+            events.retain(|e: &Event| e.kind == Kind::LevelShift || e.first < split);
+            move_history_to_new_level(&mut levelled, &shift);
+            scores = score(&levelled);
+            if let Some((index, previous)) = open_shift.take() {
+                close_shift(&mut events[index], values, (&previous, &frozen), split);
+            }
+            open_shift = Some((events.len(), frozen));
+            events.push(shift);
+            scan_from = split + changepoint::NEXT_SPLIT_DAYS;
+            t = split;
+            continue;
+        }
         let Some(sign) = flagged(scores[t], thresholds) else {
             t += 1;
             continue;
@@ -153,6 +189,7 @@ pub fn find_events(
         };
         if let Some((shift, frozen)) = level_shift(&levelled, run, steady, (thresholds, params)) {
             let split = shift.first;
+            scan_from = split + changepoint::NEXT_SPLIT_DAYS;
             move_history_to_new_level(&mut levelled, &shift);
             scores = score(&levelled);
             if passes(&shift, thresholds) {
@@ -174,6 +211,18 @@ pub fn find_events(
         t = end + 1;
     }
     events
+}
+
+/// `values` with the days of the spikes and drops found left out: the scan for a small step
+/// tests what remains, so that a two-day drop does not make the step it sits at the start of.
+fn without_event_days(values: &[Option<f64>], events: &[Event]) -> Vec<Option<f64>> {
+    let mut out = values.to_vec();
+    for e in events.iter().filter(|e| e.kind != Kind::LevelShift) {
+        for v in &mut out[e.first..=e.last] {
+            *v = None;
+        }
+    }
+    out
 }
 
 /// Drops the spikes or drops of a level shift's direction that start on or after its
@@ -464,6 +513,7 @@ mod tests {
             (score(values), &score),
             None,
             (&Thresholds::default(), &p),
+            None,
         )
     }
 
@@ -553,7 +603,7 @@ mod tests {
             min_impact_pct: 0.0,
             ..Thresholds::default()
         };
-        let e = find_events(&v, (scores.clone(), &score), None, (&thresholds, &p));
+        let e = find_events(&v, (scores.clone(), &score), None, (&thresholds, &p), None);
         let shifts: Vec<&Event> = e.iter().filter(|e| e.kind == Kind::LevelShift).collect();
         assert_eq!(shifts.len(), 1, "{e:?}");
         assert!((29..=31).contains(&shifts[0].first), "{e:?}");
@@ -623,6 +673,7 @@ mod tests {
             (score(values), &score),
             Some(&steady),
             (&thresholds, &p),
+            None,
         )
     }
 
@@ -672,6 +723,35 @@ mod tests {
     }
 
     #[test]
+    fn a_second_small_step_is_found_by_the_scan_with_its_own_start() {
+        // +4 a day from day 22, then +4 more from day 50 (of 70): no day scores 3.
+        let v: Vec<Option<f64>> = weekly(10, 100.0, 100.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| {
+                let step = [0.0, 4.0, 8.0][usize::from(d >= 22) + usize::from(d >= 50)];
+                x.map(|x| x + step)
+            })
+            .collect();
+        let p = ScoringParams::default();
+        let score = |v: &[Option<f64>]| seasonal(v, &p);
+        let thresholds = Thresholds {
+            min_impact_pct: 0.0,
+            ..Thresholds::default()
+        };
+        let without = find_events(&v, (score(&v), &score), None, (&thresholds, &p), None);
+        assert!(without.is_empty(), "{without:?}");
+        let shifts = find_events(&v, (score(&v), &score), None, (&thresholds, &p), Some(1e-3));
+        assert_eq!(shifts.len(), 2, "{shifts:?}");
+        assert!((21..=23).contains(&shifts[0].first), "{shifts:?}");
+        assert!((49..=51).contains(&shifts[1].first), "{shifts:?}");
+        assert_eq!(shifts[0].closed_at, Some(shifts[1].first));
+        let total: f64 = shifts.iter().map(Event::impact).sum();
+        assert!((total - (4.0 * 48.0 + 4.0 * 20.0)).abs() < 15.0, "{total}");
+        assert!((shifts[1].impact() - 4.0 * 20.0).abs() < 10.0, "{shifts:?}");
+    }
+
+    #[test]
     fn trend_without_anomaly_is_quiet() {
         let v: Vec<Option<f64>> = weekly(8, 1000.0, 400.0)
             .into_iter()
@@ -711,7 +791,13 @@ mod tests {
         v[30] = Some(1600.0);
         let p = ScoringParams::default();
         let score = |v: &[Option<f64>]| rolling_zscore(v, &p);
-        let e = find_events(&v, (score(&v), &score), None, (&Thresholds::default(), &p));
+        let e = find_events(
+            &v,
+            (score(&v), &score),
+            None,
+            (&Thresholds::default(), &p),
+            None,
+        );
         assert_eq!(e.len(), 1, "{e:?}");
     }
 }

@@ -326,6 +326,10 @@ enum SeriesResult {
     },
 }
 
+/// p-value under which a step found by the change-point scan is a level shift: stricter than
+/// a run's test, as the scan picks the best of every split.
+const SCAN_P: f64 = 1e-3;
+
 fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Options) -> SeriesResult {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     if present.iter().any(|v| v.is_nan()) {
@@ -351,25 +355,15 @@ fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Option
     };
     let scores = score(values);
     let days = scores.iter().flatten().count();
-    let mut events = events::find_events(
+    // The seasonal methods also scan for steps too small to flag day by day.
+    let scan_p = (options.method != Method::Zscore).then_some(SCAN_P);
+    let events = events::find_events(
         values,
         (scores, &score),
         Some(steady),
         (&options.thresholds, &params),
+        scan_p,
     );
-    if options.method != Method::Zscore && !events.iter().any(|e| e.kind == Kind::LevelShift) {
-        for shift in changepoint::scan(values, Some(steady), &options.thresholds, 1e-3) {
-            // The first days of a step are not separate spikes.
-            let up = shift.impact() > 0.0;
-            events.retain(|e| {
-                !(e.first + 1 >= shift.first
-                    && e.first <= shift.first + 6
-                    && (e.impact() > 0.0) == up)
-            });
-            events.push(shift);
-        }
-        events.sort_by_key(|e| e.first);
-    }
     SeriesResult::Scored { days, events }
 }
 
