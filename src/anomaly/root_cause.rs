@@ -44,8 +44,9 @@ pub struct RootCause {
     pub lifecycle_share: f64,
 }
 
-/// Contributors of the anomaly `event` on `key`, largest |delta| first, listed until they
-/// explain `explain` (e.g. 0.9) of its impact, then the rest and the baseline difference,
+/// Contributors of the anomaly `event` on `key` — those that moved its way first, each
+/// group largest |delta| first — listed until they explain `explain` (e.g. 0.9) of its
+/// impact, then the rest and the baseline difference,
 /// summing exactly to the impact. Reference weeks start on day `since` (the start of an
 /// earlier level shift of the series, whose new level is the baseline), or earlier when
 /// that leaves less than a week.
@@ -128,7 +129,16 @@ pub fn root_cause(
         .map(|(id, (actual, expected))| (id, actual.value() - expected.value(), expected.value()))
         .filter(|(_, d, _)| *d != 0.0)
         .collect();
-    deltas.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    // Those that moved the anomaly's way first, each group largest first: the top cause of
+    // a drop is what fell most, not what rose most beside it.
+    let up = event.impact() >= 0.0;
+    deltas.sort_by(|a, b| {
+        let opposite = |d: f64| (d >= 0.0) != up;
+        opposite(a.1)
+            .cmp(&opposite(b.1))
+            .then(b.1.abs().total_cmp(&a.1.abs()))
+            .then(a.0.cmp(&b.0))
+    });
     // Started: first billed at most a week before the anomaly, and no later than its
     // change. Stopped: last billed before the end of the data, from three days before the
     // anomaly to the end of its change (a resource that stopped earlier is already out of
@@ -441,5 +451,19 @@ mod tests {
         let cause = root_cause(&table, &key, &open, 0, (2, 0.9));
         let besides_db0: f64 = cause.contributors[1..].iter().map(|c| c.delta).sum();
         assert!((besides_db0 + 300.0).abs() < 1e-9, "{cause:?}");
+    }
+
+    #[test]
+    fn the_top_cause_of_a_drop_is_what_fell_most() {
+        // From day 30, db-0 rises by 120 a day, db-1 and db-2 fall by 100 each: a drop of 80.
+        let rises = |d: usize| Some(if d >= 30 { 220.0 } else { 100.0 });
+        let falls = |d: usize| Some(if d >= 30 { 100.0 } else { 200.0 });
+        let table = table(&[&rises, &falls, &falls]);
+        let cause = shift_from_day_30(&table);
+        let first = &cause.contributors[0];
+        assert_eq!(first.resource, "db-1", "{:?}", cause.contributors);
+        assert!((first.delta - (-100.0 * 20.0)).abs() < 1e-6);
+        let total: f64 = cause.contributors.iter().map(|c| c.delta).sum();
+        assert!((total - (-80.0 * 20.0)).abs() < 1e-6, "{total}");
     }
 }
