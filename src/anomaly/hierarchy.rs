@@ -212,6 +212,22 @@ mod tests {
         }
     }
 
+    /// Service 7, and account 3's use of it.
+    fn service_and_account_service() -> (SeriesKey, SeriesKey) {
+        (
+            key(Level::Service, vec![(1, 7)]),
+            key(Level::AccountService, vec![(0, 3), (1, 7)]),
+        )
+    }
+
+    /// The reports of an event of service 7 and one of account 3's use of it, with the
+    /// service's key.
+    fn service_and_account_reports(service: Event, account: Event) -> (SeriesKey, Vec<Report>) {
+        let (service_key, account_key) = service_and_account_service();
+        let reports = most_specific(vec![(service_key.clone(), service), (account_key, account)]);
+        (service_key, reports)
+    }
+
     fn key(level: Level, parts: Vec<(usize, u32)>) -> SeriesKey {
         SeriesKey {
             level,
@@ -239,8 +255,7 @@ mod tests {
     fn a_longer_finer_spike_does_not_swallow_a_one_day_spike_above_it() {
         // An account × service spike of 60 over days 28–30; the whole service spikes by
         // 110 on day 30 alone: about 20 of the account's impact falls on that day.
-        let service = key(Level::Service, vec![(1, 7)]);
-        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let (service, account_service) = service_and_account_service();
         let kept = most_specific(vec![
             (service.clone(), spike(30, 30, 110.0)),
             (account_service.clone(), spike(28, 30, 60.0)),
@@ -251,13 +266,8 @@ mod tests {
 
     #[test]
     fn a_level_shift_does_not_explain_one_that_started_a_week_earlier() {
-        // An account stops a database a week after the whole service stepped down.
-        let service = key(Level::Service, vec![(1, 7)]);
-        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
-        let kept = most_specific(vec![
-            (service.clone(), shift(37, -540.0)),
-            (account_service.clone(), shift(30, -350.0)),
-        ]);
+        // An account stops a database a week before the whole service steps down.
+        let (_, kept) = service_and_account_reports(shift(37, -540.0), shift(30, -350.0));
         assert_eq!(kept.len(), 2, "{kept:?}");
         assert!(kept.iter().all(|r| r.parents.is_empty()));
     }
@@ -313,8 +323,7 @@ mod tests {
 
     #[test]
     fn spikes_steps_of_the_other_way_and_later_steps_are_not_parts() {
-        let service = key(Level::Service, vec![(1, 7)]);
-        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let (service, account_service) = service_and_account_service();
         for part in [spike(40, 41, -100.0), shift(40, 100.0), shift(47, -100.0)] {
             let hosts = hosts_of(vec![
                 (service.clone(), shift(40, -500.0)),
@@ -329,12 +338,7 @@ mod tests {
 
     #[test]
     fn a_change_of_resources_starting_or_stopping_holds_no_parts() {
-        let service = key(Level::Service, vec![(1, 7)]);
-        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
-        let reports = most_specific(vec![
-            (service.clone(), shift(40, -500.0)),
-            (account_service.clone(), shift(40, -100.0)),
-        ]);
+        let (service, reports) = service_and_account_reports(shift(40, -500.0), shift(40, -100.0));
         let can_host: Vec<bool> = reports.iter().map(|r| r.key != service).collect();
         assert!(part_hosts(&reports, &can_host).iter().all(Option::is_none));
     }
@@ -366,8 +370,7 @@ mod tests {
         // The account's spike shows only in its EC2, which explains the account; the whole
         // EC2 service spikes the next day.
         let account = key(Level::Account, vec![(0, 3)]);
-        let service = key(Level::Service, vec![(1, 7)]);
-        let account_service = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let (service, account_service) = service_and_account_service();
         let hosts = hosts_of(vec![
             (account.clone(), spike(27, 27, 60.0)),
             (account_service.clone(), spike(27, 27, 55.0)),
