@@ -96,6 +96,15 @@ pub struct AnomalyQualityArgs {
     )]
     pub seeds: Vec<u64>,
 
+    /// Hold-out seeds, measured with the seasonal method in a section of their own (none of
+    /// them used by the tests either).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "4001,4002,4003,4004,4005"
+    )]
+    pub holdout: Vec<u64>,
+
     /// Folder for the generated datasets (reused when present).
     #[arg(long)]
     pub work: PathBuf,

@@ -265,7 +265,11 @@ fn anomaly_quality(args: cli::AnomalyQualityArgs) -> anyhow::Result<ExitCode> {
             quality::measure(&args.seeds, method, &setup, &args.work)?,
         ));
     }
-    let table = quality::render(&rows, &args.seeds, &setup);
+    let mut table = quality::render(&rows, &args.seeds, &setup);
+    if !args.holdout.is_empty() {
+        let holdout = quality::measure(&args.holdout, Method::Seasonal, &setup, &args.work)?;
+        table.push_str(&quality::render_holdout(&holdout, &args.holdout));
+    }
     let page = format!(
         "{}{table}",
         include_str!("../docs/anomaly-detection.head.md")

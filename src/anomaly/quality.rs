@@ -507,6 +507,9 @@ fn day_diff(a: &str, b: &str) -> i64 {
 }
 
 /// The Markdown tables of the measurement.
+/// The header of the table of scores, one row per method.
+const SCORE_HEADER: &str = "| method | anomalies to find | found | recall | detections | precision | F1 | precision, twin detections as false | mean delay (days) | level shifts to find, found starting ±1 day | found with the injected kind | root cause top-1 | false positives per 1,000 series-days (clean data) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+
 pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String {
     let mut out = String::new();
     let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
@@ -545,10 +548,7 @@ pub fn render(rows: &[(Method, Score)], seeds: &[u64], setup: &Setup) -> String 
         setup.min_sigmas,
         setup.min_impact
     );
-    let _ = writeln!(
-        out,
-        "| method | anomalies to find | found | recall | detections | precision | F1 | precision, twin detections as false | mean delay (days) | level shifts to find, found starting ±1 day | found with the injected kind | root cause top-1 | false positives per 1,000 series-days (clean data) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    );
+    let _ = writeln!(out, "{SCORE_HEADER}");
     for (method, s) in rows {
         render_score_row(&mut out, *method, s);
     }
@@ -592,6 +592,27 @@ fn render_score_row(out: &mut String, method: Method, s: &Score) {
 /// Days from an injected anomaly's start within which a matching detection reports that
 /// change (a later one in a level shift's days is another change).
 const SAME_START_DAYS: i64 = 3;
+
+/// The hold-out section: the seasonal method on `seeds`, a set kept apart from the main one.
+/// A change to a detector is judged on the main seeds; this table shows whether it holds on
+/// data it was not judged on.
+pub fn render_holdout(score: &Score, seeds: &[u64]) -> String {
+    let mut out = String::new();
+    let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
+    let _ = writeln!(
+        out,
+        "\n## Hold-out seeds\n\nSeeds {}, measured the same way with the seasonal method. \
+         Changes to the detector are judged on the seeds above; these are kept apart to show \
+         whether a change holds on data it was not judged on.\n",
+        seeds.join(", ")
+    );
+    let _ = writeln!(out, "{SCORE_HEADER}");
+    render_score_row(&mut out, Method::Seasonal, score);
+    let rows = [(Method::Seasonal, score.clone())];
+    render_reporting(&mut out, &rows);
+    render_misses(&mut out, Method::Seasonal, score);
+    out
+}
 
 /// How each method reports what it finds: anomalies found more than once, and level shifts
 /// found, found from the right day, and found more than once.
