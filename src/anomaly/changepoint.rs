@@ -71,8 +71,12 @@ pub(crate) fn strongest_shift(
         .then_some((event, baseline))
 }
 
-/// Weekday means of the two weeks before `s`, indexed by `day % 7`.
+/// Weekday means of the two weeks before `s`, indexed by `day % 7`; `None` when `s` is past
+/// the end of `values`.
 fn weekday_means(values: &[Option<f64>], s: usize) -> Option<[f64; 7]> {
+    if s > values.len() {
+        return None;
+    }
     let mut means = [0.0; 7];
     for (w, m) in means.iter_mut().enumerate() {
         let same: Vec<f64> = (s.checked_sub(STEP_WINDOW_DAYS)?..s)
@@ -191,6 +195,14 @@ mod tests {
         let steady = |_window: std::ops::Range<usize>| existing.clone();
         let e = strongest(&series, Some(&steady), &t).expect("found");
         assert!((35..=37).contains(&e.first), "{e:?}");
+    }
+
+    #[test]
+    fn a_split_past_the_end_has_no_test() {
+        let v = weekly(4, 100.0, 40.0);
+        assert!(step_test(&v, 28, 3).is_none());
+        assert!(step_test(&v, 40, 3).is_none());
+        assert!(step_test(&v, 21, 3).is_some());
     }
 
     #[test]

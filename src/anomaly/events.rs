@@ -139,6 +139,8 @@ pub fn find_events(
     // The last level shift reported, with its frozen baseline, while it is still open.
     let mut open_shift: Option<(usize, Vec<Option<f64>>)> = None;
     let mut scan_from = changepoint::FIRST_SPLIT;
+    // Each level shift starts after the one before, so the search always ends.
+    let mut last_split: Option<usize> = None;
     let mut t = 0;
     loop {
         if t >= scores.len() {
@@ -167,6 +169,7 @@ pub fn find_events(
             open_shift = Some((events.len(), frozen));
             events.push(shift);
             scan_from = split + changepoint::NEXT_SPLIT_DAYS;
+            last_split = Some(split);
             t = split;
             continue;
         }
@@ -187,9 +190,12 @@ pub fn find_events(
             up: sign,
             search_from: stretch_start(&scores, t, sign, thresholds),
         };
-        if let Some((shift, frozen)) = level_shift(&levelled, run, steady, (thresholds, params)) {
+        if let Some((shift, frozen)) = level_shift(&levelled, run, steady, (thresholds, params))
+            .filter(|(shift, _)| last_split.is_none_or(|last| shift.first > last))
+        {
             let split = shift.first;
             scan_from = split + changepoint::NEXT_SPLIT_DAYS;
+            last_split = Some(split);
             move_history_to_new_level(&mut levelled, &shift);
             scores = score(&levelled);
             if passes(&shift, thresholds) {
