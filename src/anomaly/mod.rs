@@ -550,26 +550,10 @@ mod tests {
     use super::*;
 
     fn anomaly(kind: Kind, impact: f64, lifecycle_share: f64) -> Anomaly {
-        Anomaly {
-            level: Level::Account,
-            series: "account=1".into(),
-            currency: "USD".into(),
-            first_day: "2025-09-14".into(),
-            last_day: "2025-09-17".into(),
-            kind,
-            expected: 700.0,
-            actual: 700.0 + impact,
-            impact,
-            impact_pct: Some(100.0 * impact / 700.0),
-            score: 13.0,
-            level_before: None,
-            level_after: None,
-            p_value: None,
-            parents: Vec::new(),
-            parts: Vec::new(),
-            root_cause: Vec::new(),
-            lifecycle_share,
-        }
+        let mut a = fixtures::anomaly(kind, ("2025-09-14", "2025-09-17"), 700.0, impact);
+        a.lifecycle_share = lifecycle_share;
+        a.score = 13.0;
+        a
     }
 
     #[test]
@@ -590,14 +574,14 @@ mod tests {
     #[test]
     fn a_level_shift_with_parts_names_how_many_finer_series_moved_with_it() {
         let mut a = anomaly(Kind::LevelShift, -500.0, 0.0);
-        assert_eq!(render::series_with_parts(&a), "account=1");
+        assert_eq!(render::series_with_parts(&a), "account=111");
         a.parts = vec![
             "account=1 / service=AmazonRDS".into(),
             "account=1 / service=AmazonEC2".into(),
         ];
         assert_eq!(
             render::series_with_parts(&a),
-            "account=1 (with 2 finer series)"
+            "account=111 (with 2 finer series)"
         );
         let detection = Detection {
             method: Method::Seasonal,
@@ -621,6 +605,33 @@ mod tests {
 
 #[cfg(test)]
 pub(crate) mod fixtures {
+    use super::{Anomaly, Kind, Level};
+
+    /// An anomaly of `account=111` over `days` (first and last), expected `expected` over
+    /// them and `impact` above it, without root cause.
+    pub fn anomaly(kind: Kind, days: (&str, &str), expected: f64, impact: f64) -> Anomaly {
+        Anomaly {
+            level: Level::Account,
+            series: "account=111".into(),
+            currency: "USD".into(),
+            first_day: days.0.into(),
+            last_day: days.1.into(),
+            kind,
+            expected,
+            actual: expected + impact,
+            impact,
+            impact_pct: Some(100.0 * impact / expected),
+            score: 5.0,
+            level_before: None,
+            level_after: None,
+            p_value: None,
+            parents: Vec::new(),
+            parts: Vec::new(),
+            root_cause: Vec::new(),
+            lifecycle_share: 0.0,
+        }
+    }
+
     /// `weeks` weeks of a weekday/weekend pattern with small deterministic noise; day 0 is
     /// a Monday.
     pub fn weekly(weeks: usize, weekday: f64, weekend: f64) -> Vec<Option<f64>> {

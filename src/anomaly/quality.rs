@@ -765,7 +765,7 @@ fn render_misses(out: &mut String, method: Method, s: &Score) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anomaly::{Kind, Level};
+    use crate::anomaly::Kind;
 
     fn truth(first: &str, last: &str, extra: f64) -> TruthAnomaly {
         TruthAnomaly {
@@ -781,26 +781,7 @@ mod tests {
     }
 
     fn detection(first: &str, last: &str, impact: f64) -> Anomaly {
-        Anomaly {
-            level: Level::Account,
-            series: "account=111".into(),
-            currency: "USD".into(),
-            first_day: first.into(),
-            last_day: last.into(),
-            kind: Kind::Spike,
-            expected: 100.0,
-            actual: 100.0 + impact,
-            impact,
-            impact_pct: Some(impact),
-            score: 5.0,
-            level_before: None,
-            level_after: None,
-            p_value: None,
-            parents: Vec::new(),
-            parts: Vec::new(),
-            root_cause: Vec::new(),
-            lifecycle_share: 0.0,
-        }
+        crate::anomaly::fixtures::anomaly(Kind::Spike, (first, last), 100.0, impact)
     }
 
     #[test]
