@@ -5,7 +5,9 @@
 //! are deseasonalised with the weekday means of the two weeks before, and the two sides are
 //! compared with Welch's t-test. The best split is a level shift when the step is
 //! significant, is not the continuation of the trend before it, and is still there in the
-//! last week of the data.
+//! last week of the data. The event search ([`super::events::find_events`]) runs it once no
+//! run of anomalous days is left, from a week after the last level shift, again after each
+//! step it finds.
 
 use super::detectors::scale_floor;
 use super::events::{Event, Steady, Thresholds, like_for_like_step, window_sums};

@@ -163,11 +163,7 @@ pub fn find_events(
             events.retain(|e: &Event| e.kind == Kind::LevelShift || e.first < split);
             move_history_to_new_level(&mut levelled, &shift);
             scores = score(&levelled);
-            if let Some((index, previous)) = open_shift.take() {
-                close_shift(&mut events[index], values, (&previous, &frozen), split);
-            }
-            open_shift = Some((events.len(), frozen));
-            events.push(shift);
+            push_shift(&mut events, &mut open_shift, values, (shift, frozen));
             scan_from = split + changepoint::NEXT_SPLIT_DAYS;
             last_split = Some(split);
             t = split;
@@ -201,11 +197,7 @@ pub fn find_events(
             if passes(&shift, thresholds) {
                 let settled = open_shift.as_ref().map_or(0, |(index, _)| index + 1);
                 fold_first_days(&mut events, settled, split, sign);
-                if let Some((index, previous)) = open_shift.take() {
-                    close_shift(&mut events[index], values, (&previous, &frozen), split);
-                }
-                open_shift = Some((events.len(), frozen));
-                events.push(shift);
+                push_shift(&mut events, &mut open_shift, values, (shift, frozen));
             }
             t = split + 1;
             continue;
@@ -217,6 +209,26 @@ pub fn find_events(
         t = end + 1;
     }
     events
+}
+
+/// Appends a level shift with its frozen baseline, closing the one still open (which from
+/// the new shift's start counts only its own step), and leaves the new one open.
+fn push_shift(
+    events: &mut Vec<Event>,
+    open_shift: &mut Option<(usize, Vec<Option<f64>>)>,
+    values: &[Option<f64>],
+    (shift, frozen): (Event, Vec<Option<f64>>),
+) {
+    if let Some((index, previous)) = open_shift.take() {
+        close_shift(
+            &mut events[index],
+            values,
+            (&previous, &frozen),
+            shift.first,
+        );
+    }
+    *open_shift = Some((events.len(), frozen));
+    events.push(shift);
 }
 
 /// `values` with the days of the spikes and drops found left out: the scan for a small step
@@ -388,8 +400,8 @@ fn stretch_start(
 /// after it, by at least half the series' step, and the series' own test is significant
 /// there too ([`like_for_like_step`]). Resources starting or stopping a few days before or
 /// after a change of what existing resources cost would otherwise set its start. A smaller
-/// like-for-like step is drift under a step made by
-/// resources starting or stopping, which stays where it is (and is listed as such).
+/// like-for-like step is drift under a step made by resources starting or stopping, which
+/// stays where it is (and is listed as such).
 fn level_shift(
     values: &[Option<f64>],
     run: Run,

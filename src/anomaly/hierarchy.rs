@@ -64,9 +64,9 @@ pub fn most_specific(mut found: Vec<(SeriesKey, Event)>) -> Vec<Report> {
 }
 
 /// For each report, the larger one it is part of, if any: one covering its series
-/// ([`covers`]), of the same change ([`part_of`]), and able
-/// to hold parts (`can_host`: not a change of resources starting or stopping). Largest
-/// first, so a report that is part of another holds no parts itself. An organisation-wide
+/// ([`covers`]), of the same change ([`part_of`]), and able to hold parts (`can_host`: not
+/// a change of resources starting or stopping). Largest first, so a report that is part of
+/// another holds no parts itself. An organisation-wide
 /// step shows in each account under half of it, and is one change, not one per account.
 pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
     let mut order: Vec<usize> = (0..reports.len()).collect();
@@ -96,16 +96,13 @@ pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
 /// explains: a service's step that explains most of the total's does not contain another
 /// account's.
 fn covers(report: &Report, key: &SeriesKey) -> bool {
-    report.key.is_ancestor_of(key) || (!has(&report.key, ACCOUNT) && same_service(&report.key, key))
-}
-
-fn has(key: &SeriesKey, dimension: usize) -> bool {
-    key.parts.iter().any(|(d, _)| *d == dimension)
-}
-
-fn same_service(a: &SeriesKey, b: &SeriesKey) -> bool {
-    let service = |k: &SeriesKey| k.parts.iter().find(|(d, _)| *d == SERVICE).map(|(_, v)| *v);
-    a.currency == b.currency && service(a).is_some() && service(a) == service(b)
+    let of_all_accounts = report.key.part(ACCOUNT).is_none();
+    let service = report.key.part(SERVICE);
+    report.key.is_ancestor_of(key)
+        || (of_all_accounts
+            && service.is_some()
+            && report.key.currency == key.currency
+            && key.part(SERVICE) == service)
 }
 
 /// Whether `fine` is part of the same change as `coarse`: the same shape and direction,

@@ -407,8 +407,8 @@ fn baseline_start(
 
 /// Folds each anomaly that is part of a larger one ([`hierarchy::part_hosts`]) into it,
 /// naming its series among the larger one's parts and the series it explains among the
-/// larger one's parents. Changes of resources starting or stopping
-/// hold no parts: a price change of existing resources in the same weeks stays apart.
+/// larger one's parents. Changes of resources starting or stopping hold no parts: a price
+/// change of existing resources in the same weeks stays apart.
 fn fold_parts(
     table: &FineTable,
     reports: &[hierarchy::Report],
@@ -576,8 +576,8 @@ mod tests {
         let mut a = anomaly(Kind::LevelShift, -500.0, 0.0);
         assert_eq!(render::series_with_parts(&a), "account=111");
         a.parts = vec![
-            "account=1 / service=AmazonRDS".into(),
-            "account=1 / service=AmazonEC2".into(),
+            "account=111 / service=AmazonRDS".into(),
+            "account=111 / service=AmazonEC2".into(),
         ];
         assert_eq!(
             render::series_with_parts(&a),
@@ -597,7 +597,9 @@ mod tests {
         };
         let text = render::table(&detection);
         assert!(
-            text.contains("includes: account=1 / service=AmazonRDS; account=1 / service=AmazonEC2"),
+            text.contains(
+                "includes: account=111 / service=AmazonRDS; account=111 / service=AmazonEC2"
+            ),
             "{text}"
         );
     }

@@ -110,7 +110,6 @@ pub fn table(d: &Detection) -> String {
 pub fn series_with_parts(a: &Anomaly) -> String {
     match a.parts.len() {
         0 => a.series.clone(),
-        1 => format!("{} (with 1 finer series)", a.series),
         n => format!("{} (with {n} finer series)", a.series),
     }
 }

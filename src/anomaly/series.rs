@@ -194,6 +194,14 @@ impl SeriesKey {
         row.currency == self.currency && self.parts.iter().all(|(d, v)| row.keys[*d] == *v)
     }
 
+    /// The value id of `dimension` in this series' key, if the key has that dimension.
+    pub fn part(&self, dimension: usize) -> Option<u32> {
+        self.parts
+            .iter()
+            .find(|(d, _)| *d == dimension)
+            .map(|(_, v)| *v)
+    }
+
     /// Whether `self` is an ancestor of (strictly coarser than, and containing) `other`.
     pub fn is_ancestor_of(&self, other: &SeriesKey) -> bool {
         self.currency == other.currency
