@@ -7,16 +7,80 @@
 //! series picks the first step, and the shift is reported days early. Among the lines billed
 //! throughout the step tests' windows, only the change of what existing resources cost
 //! remains.
+//!
+//! An account's spike next to the step moves it too: the sum of the lines steps on the
+//! spike's first day. On the days an account spiked or dropped as a whole (found in its own
+//! series), its lines are counted as having moved like the series' other lines did.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::series::{FineTable, SeriesKey};
+use super::series::{ACCOUNT, FineTable, SeriesKey};
+
+/// Days an account spiked or dropped as a whole: (account id, day index).
+pub type AccountDays = HashSet<(u32, usize)>;
 
 /// The daily cost of the lines of `key` billed from the first day of `window` or before to
 /// its last day or after: lines that started or stopped within it are left out, lines billed
-/// on weekdays only are kept. Days missing from the export are `None`.
-pub fn steady_series(table: &FineTable, key: &SeriesKey, window: Range<usize>) -> Vec<Option<f64>> {
+/// on weekdays only are kept.
+///
+/// On a day in `spiked`, an account's lines count as their mean cost on that weekday within
+/// the window, times the ratio of the other lines' cost that day to their own weekday means:
+/// they moved as the rest did. A day on which every line is an account's spike is `None`, as
+/// are days missing from the export and days outside the window.
+pub fn steady_series(
+    table: &FineTable,
+    key: &SeriesKey,
+    window: Range<usize>,
+    spiked: &AccountDays,
+) -> Vec<Option<f64>> {
+    let lines = steady_lines(table, key, &window);
+    let mut series: Vec<Option<f64>> = table
+        .empty_series()
+        .into_iter()
+        .enumerate()
+        .map(|(day, v)| v.filter(|_| window.contains(&day)))
+        .collect();
+    for (keys, days) in &lines {
+        for (day, value) in window.clone().zip(days) {
+            if let Some(v) = series[day].as_mut()
+                && !spiked.contains(&(keys[ACCOUNT], day))
+            {
+                *v += value;
+            }
+        }
+    }
+    if spiked.is_empty() {
+        return series;
+    }
+    let weekday_means: Vec<[f64; 7]> = lines
+        .iter()
+        .map(|(keys, days)| {
+            let usual = |d: usize| series[d].is_some() && !spiked.contains(&(keys[ACCOUNT], d));
+            weekday_means(days, &window, &usual)
+        })
+        .collect();
+    for day in window {
+        let Some(others) = series[day] else { continue };
+        let (mut others_level, mut spiked_level) = (0.0, 0.0);
+        for ((keys, _), means) in lines.iter().zip(&weekday_means) {
+            if spiked.contains(&(keys[ACCOUNT], day)) {
+                spiked_level += means[day % 7];
+            } else {
+                others_level += means[day % 7];
+            }
+        }
+        if spiked_level > 0.0 {
+            series[day] =
+                (others_level > 0.0).then(|| others + spiked_level * others / others_level);
+        }
+    }
+    series
+}
+
+/// The daily cost within `window` of each line of `key` billed from the window's first day or
+/// before to its last day or after, in line order.
+fn steady_lines(table: &FineTable, key: &SeriesKey, window: &Range<usize>) -> Vec<([u32; 6], Vec<f64>)> {
     let mut lifetime: HashMap<[u32; 6], (u32, u32)> = HashMap::new();
     for row in table
         .rows
@@ -33,17 +97,28 @@ pub fn steady_series(table: &FineTable, key: &SeriesKey, window: Range<usize>) -
             .get(keys)
             .is_some_and(|(born, died)| *born as usize <= window.start && *died as usize >= last)
     };
-    let mut series = table.empty_series();
-    for row in table
-        .rows
-        .iter()
-        .filter(|r| key.matches(r) && steady(&r.keys))
-    {
-        if let Some(v) = series[row.day as usize].as_mut() {
-            *v += row.value;
-        }
+    let mut cost: HashMap<[u32; 6], Vec<f64>> = HashMap::new();
+    for row in table.rows.iter().filter(|r| {
+        window.contains(&(r.day as usize)) && key.matches(r) && steady(&r.keys)
+    }) {
+        cost.entry(row.keys).or_insert_with(|| vec![0.0; window.len()])
+            [row.day as usize - window.start] += row.value;
     }
-    series
+    let mut lines: Vec<([u32; 6], Vec<f64>)> = cost.into_iter().collect();
+    lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    lines
+}
+
+/// A line's mean cost on each weekday (indexed by `day % 7`) over the days of `window` for
+/// which `usual` holds.
+fn weekday_means(days: &[f64], window: &Range<usize>, usual: &dyn Fn(usize) -> bool) -> [f64; 7] {
+    let mut sums = [(0.0, 0usize); 7];
+    for (day, value) in window.clone().zip(days).filter(|(d, _)| usual(*d)) {
+        let (sum, count) = &mut sums[day % 7];
+        *sum += value;
+        *count += 1;
+    }
+    sums.map(|(sum, count)| if count == 0 { 0.0 } else { sum / count as f64 })
 }
 
 #[cfg(test)]
@@ -88,10 +163,58 @@ mod tests {
             currency: 1,
             parts: Vec::new(),
         };
-        let series = steady_series(&table, &total, 7..35);
-        assert_eq!(series[0], Some(11.0));
+        let series = steady_series(&table, &total, 7..35, &AccountDays::new());
+        assert_eq!(series[6], None);
+        assert_eq!(series[7], Some(11.0));
         assert_eq!(series[26], Some(10.0)); // a Saturday
         assert_eq!(series[28], Some(11.0));
         assert_eq!(series[30], None);
+    }
+
+    #[test]
+    fn an_account_spiking_moves_like_the_other_lines() {
+        // Account 0 holds 60% of the series (weekends 40%); accounts 1 and 2 hold 20% each.
+        // Every line costs 10% more from day 30; account 0 costs 50% more on days 26 and 27.
+        let mut rows = Vec::new();
+        for day in 0..56u32 {
+            for (account, share) in [(0u32, 60.0), (1, 20.0), (2, 20.0)] {
+                let base = if day % 7 < 5 { share } else { share * 0.4 };
+                let step = if day >= 30 { 1.1 } else { 1.0 };
+                let spike = if account == 0 && (26..28).contains(&day) { 1.5 } else { 1.0 };
+                rows.push(FineRow {
+                    day,
+                    currency: 1,
+                    keys: [account, 0, 0, 0, 0, account],
+                    value: base * step * spike,
+                });
+            }
+        }
+        let table = FineTable {
+            first_day: 0,
+            days: 56,
+            strings: vec![String::new(), "USD".into()],
+            rows,
+            missing_days: vec![40],
+        };
+        let total = SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        };
+        let spiked: AccountDays = [(0, 26), (0, 27), (0, 45), (1, 45), (2, 45)].into_iter().collect();
+        let series = steady_series(&table, &total, 14..56, &spiked);
+        assert_eq!(series[13], None);
+        assert_eq!(series[40], None);
+        // Every line spiked on day 45.
+        assert_eq!(series[45], None);
+        // Each day against the same weekday a week before.
+        let rise = |series: &[Option<f64>], day: usize| series[day].unwrap() / series[day - 7].unwrap();
+        // (Within 1%: the weekday means of account 0 leave its spike's days out.)
+        assert!((rise(&series, 26) - 1.0).abs() < 0.01, "{series:?}");
+        assert!((rise(&series, 27) - 1.0).abs() < 0.01, "{series:?}");
+        assert!((rise(&series, 30) - 1.1).abs() < 1e-9, "{series:?}");
+        // Without the spike's days, the sum moves on them.
+        let plain = steady_series(&table, &total, 14..56, &AccountDays::new());
+        assert!((rise(&plain, 26) - 1.3).abs() < 1e-9, "{plain:?}");
     }
 }

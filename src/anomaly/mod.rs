@@ -45,6 +45,7 @@ pub use series::Level;
 use crate::cube::{self, CubeSpec, Day, Filters, Metric};
 use crate::error::{Error, Result};
 use crate::ingest::{self, Load};
+use like_for_like::AccountDays;
 use series::{FineTable, SeriesKey};
 
 /// How days are scored.
@@ -241,13 +242,7 @@ pub fn fine_table(load: &Load, options: &Options) -> Result<(FineTable, Vec<Stri
 pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>) -> Detection {
     let all_series = series::build_series(table, &options.levels);
     let list: Vec<(SeriesKey, Vec<Option<f64>>)> = all_series.into_iter().collect();
-    let results: Vec<SeriesResult> = list
-        .par_iter()
-        .map(|(key, values)| {
-            let steady = |window| like_for_like::steady_series(table, key, window);
-            score_series(values, &steady, options)
-        })
-        .collect();
+    let results = score_all(table, &list, options);
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut found = Vec::new();
     let (mut scored, mut scored_days) = (0, 0);
@@ -324,6 +319,57 @@ enum SeriesResult {
         days: usize,
         events: Vec<events::Event>,
     },
+}
+
+/// Scores every series, accounts first: on the days an account spiked or dropped, the
+/// like-for-like series of the other series count its lines as having moved like the rest
+/// ([`like_for_like::steady_series`]), so that an account's spike just before a step does
+/// not set where the step begins.
+fn score_all(
+    table: &FineTable,
+    list: &[(SeriesKey, Vec<Option<f64>>)],
+    options: &Options,
+) -> Vec<SeriesResult> {
+    let score = |(key, values): &(SeriesKey, Vec<Option<f64>>), spiked: &AccountDays| {
+        let steady = |window| like_for_like::steady_series(table, key, window, spiked);
+        score_series(values, &steady, options)
+    };
+    let is_account = |key: &SeriesKey| key.level == Level::Account;
+    let none = AccountDays::new();
+    let accounts: Vec<SeriesResult> = list
+        .par_iter()
+        .filter(|(key, _)| is_account(key))
+        .map(|series| score(series, &none))
+        .collect();
+    let spiked = account_spike_days(list.iter().filter(|(key, _)| is_account(key)), &accounts);
+    let mut accounts = accounts.into_iter();
+    let others: Vec<Option<SeriesResult>> = list
+        .par_iter()
+        .map(|series| (!is_account(&series.0)).then(|| score(series, &spiked)))
+        .collect();
+    others
+        .into_iter()
+        .map(|result| result.or_else(|| accounts.next()).expect("one result per series"))
+        .collect()
+}
+
+/// The days of each account's spikes and drops: (account id, day index).
+fn account_spike_days<'a>(
+    keys: impl Iterator<Item = &'a (SeriesKey, Vec<Option<f64>>)>,
+    results: &[SeriesResult],
+) -> AccountDays {
+    let mut days = AccountDays::new();
+    for ((key, _), result) in keys.zip(results) {
+        let (Some(account), SeriesResult::Scored { events, .. }) =
+            (key.part(series::ACCOUNT), result)
+        else {
+            continue;
+        };
+        for e in events.iter().filter(|e| e.kind != Kind::LevelShift) {
+            days.extend((e.first..=e.last).map(|d| (account, d)));
+        }
+    }
+    days
 }
 
 /// p-value under which a step found by the change-point scan is a level shift: stricter than
