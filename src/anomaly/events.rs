@@ -186,7 +186,8 @@ pub fn find_events(
             up: sign,
             search_from: stretch_start(&scores, t, sign, thresholds),
         };
-        if let Some((shift, frozen)) = level_shift(&levelled, run, steady, (thresholds, params))
+        if let Some((shift, frozen)) =
+            level_shift(&levelled, &scores, run, steady, (thresholds, params))
             .filter(|(shift, _)| last_split.is_none_or(|last| shift.first > last))
         {
             let split = shift.first;
@@ -404,6 +405,7 @@ fn stretch_start(
 /// stays where it is (and is listed as such).
 fn level_shift(
     values: &[Option<f64>],
+    scores: &[Option<DayScore>],
     run: Run,
     steady: Option<Steady>,
     (thresholds, params): (&Thresholds, &ScoringParams),
@@ -415,9 +417,10 @@ fn level_shift(
         return None;
     }
     let significant = |test: &StepTest| test.p < thresholds.level_shift_p && (test.t > 0.0) == up;
-    let mut test = best_split(values, run.search_from).filter(significant)?;
+    let tested = without_short_opposite_runs(values, scores, run, thresholds);
+    let mut test = best_split(&tested, run.search_from).filter(significant)?;
     if let Some(moved) = steady
-        .and_then(|steady| like_for_like_step(values, &test, steady, thresholds.level_shift_p))
+        .and_then(|steady| like_for_like_step(&tested, &test, steady, thresholds.level_shift_p))
     {
         test = moved;
     }
@@ -427,6 +430,36 @@ fn level_shift(
     let sums = window_sums(values, &frozen, split, last);
     let event = Event::level_shift(split, last, sums, &test);
     Some((event, frozen))
+}
+
+/// `values` with the short runs of the other direction after `run` left out, for the step
+/// test of `run`: a spike just after the first days of a drop (or a drop after a rise) is
+/// measured against the old level and is not the end of the new one. Runs of the other
+/// direction lasting `level_shift_min_days` or more stay: a level coming back is what makes
+/// a long drop a drop.
+fn without_short_opposite_runs(
+    values: &[Option<f64>],
+    scores: &[Option<DayScore>],
+    run: Run,
+    thresholds: &Thresholds,
+) -> Vec<Option<f64>> {
+    let mut out = values.to_vec();
+    let mut t = run.last + 1;
+    while t < scores.len() {
+        if flagged(scores[t], thresholds) != Some(!run.up) {
+            t += 1;
+            continue;
+        }
+        let mut end = t;
+        while end + 1 < scores.len() && continues(scores[end + 1], thresholds) == Some(!run.up) {
+            end += 1;
+        }
+        if end + 1 - t < thresholds.level_shift_min_days {
+            out[t..=end].iter_mut().for_each(|v| *v = None);
+        }
+        t = end + 1;
+    }
+    out
 }
 
 /// The step test of `values` where the like-for-like series steps, when that moves the step
@@ -543,6 +576,29 @@ mod tests {
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!((e[0].first, e[0].last, e[0].kind), (30, 30, Kind::Spike));
         assert!((e[0].impact() - 600.0).abs() < 5.0, "{e:?}");
+    }
+
+    #[test]
+    fn a_spike_right_after_a_drop_begins_is_measured_against_the_new_level() {
+        // 150 a day less from day 56 (of 70); days 65 and 66 are 250 over the new level, 100
+        // over the old one.
+        let mut v: Vec<Option<f64>> = weekly(10, 1000.0, 400.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if d >= 56 { x - 150.0 } else { x }))
+            .collect();
+        for x in &mut v[65..67] {
+            *x = x.map(|x| x + 250.0);
+        }
+        let e = detect(&v);
+        assert_eq!(e.len(), 2, "{e:?}");
+        let shift = &e[0];
+        assert_eq!((shift.kind, shift.first), (Kind::LevelShift, 56), "{e:?}");
+        let step = shift.level_after.unwrap() - shift.level_before.unwrap();
+        assert!((step + 150.0).abs() < 10.0, "{e:?}");
+        let spike = &e[1];
+        assert_eq!((spike.kind, spike.first, spike.last), (Kind::Spike, 65, 66), "{e:?}");
+        assert!((spike.impact() - 500.0).abs() < 25.0, "{e:?}");
     }
 
     #[test]
