@@ -188,7 +188,7 @@ pub fn find_events(
         };
         if let Some((shift, frozen)) =
             level_shift(&levelled, &scores, run, steady, (thresholds, params))
-            .filter(|(shift, _)| last_split.is_none_or(|last| shift.first > last))
+                .filter(|(shift, _)| last_split.is_none_or(|last| shift.first > last))
         {
             let split = shift.first;
             scan_from = split + changepoint::NEXT_SPLIT_DAYS;
@@ -597,7 +597,11 @@ mod tests {
         let step = shift.level_after.unwrap() - shift.level_before.unwrap();
         assert!((step + 150.0).abs() < 10.0, "{e:?}");
         let spike = &e[1];
-        assert_eq!((spike.kind, spike.first, spike.last), (Kind::Spike, 65, 66), "{e:?}");
+        assert_eq!(
+            (spike.kind, spike.first, spike.last),
+            (Kind::Spike, 65, 66),
+            "{e:?}"
+        );
         assert!((spike.impact() - 500.0).abs() < 25.0, "{e:?}");
     }
 

@@ -80,7 +80,11 @@ pub fn steady_series(
 
 /// The daily cost within `window` of each line of `key` billed from the window's first day or
 /// before to its last day or after, in line order.
-fn steady_lines(table: &FineTable, key: &SeriesKey, window: &Range<usize>) -> Vec<([u32; 6], Vec<f64>)> {
+fn steady_lines(
+    table: &FineTable,
+    key: &SeriesKey,
+    window: &Range<usize>,
+) -> Vec<([u32; 6], Vec<f64>)> {
     let mut lifetime: HashMap<[u32; 6], (u32, u32)> = HashMap::new();
     for row in table
         .rows
@@ -98,11 +102,14 @@ fn steady_lines(table: &FineTable, key: &SeriesKey, window: &Range<usize>) -> Ve
             .is_some_and(|(born, died)| *born as usize <= window.start && *died as usize >= last)
     };
     let mut cost: HashMap<[u32; 6], Vec<f64>> = HashMap::new();
-    for row in table.rows.iter().filter(|r| {
-        window.contains(&(r.day as usize)) && key.matches(r) && steady(&r.keys)
-    }) {
-        cost.entry(row.keys).or_insert_with(|| vec![0.0; window.len()])
-            [row.day as usize - window.start] += row.value;
+    for row in table
+        .rows
+        .iter()
+        .filter(|r| window.contains(&(r.day as usize)) && key.matches(r) && steady(&r.keys))
+    {
+        cost.entry(row.keys)
+            .or_insert_with(|| vec![0.0; window.len()])[row.day as usize - window.start] +=
+            row.value;
     }
     let mut lines: Vec<([u32; 6], Vec<f64>)> = cost.into_iter().collect();
     lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -180,7 +187,11 @@ mod tests {
             for (account, share) in [(0u32, 60.0), (1, 20.0), (2, 20.0)] {
                 let base = if day % 7 < 5 { share } else { share * 0.4 };
                 let step = if day >= 30 { 1.1 } else { 1.0 };
-                let spike = if account == 0 && (26..28).contains(&day) { 1.5 } else { 1.0 };
+                let spike = if account == 0 && (26..28).contains(&day) {
+                    1.5
+                } else {
+                    1.0
+                };
                 rows.push(FineRow {
                     day,
                     currency: 1,
@@ -201,14 +212,17 @@ mod tests {
             currency: 1,
             parts: Vec::new(),
         };
-        let spiked: AccountDays = [(0, 26), (0, 27), (0, 45), (1, 45), (2, 45)].into_iter().collect();
+        let spiked: AccountDays = [(0, 26), (0, 27), (0, 45), (1, 45), (2, 45)]
+            .into_iter()
+            .collect();
         let series = steady_series(&table, &total, 14..56, &spiked);
         assert_eq!(series[13], None);
         assert_eq!(series[40], None);
         // Every line spiked on day 45.
         assert_eq!(series[45], None);
         // Each day against the same weekday a week before.
-        let rise = |series: &[Option<f64>], day: usize| series[day].unwrap() / series[day - 7].unwrap();
+        let rise =
+            |series: &[Option<f64>], day: usize| series[day].unwrap() / series[day - 7].unwrap();
         // (Within 1%: the weekday means of account 0 leave its spike's days out.)
         assert!((rise(&series, 26) - 1.0).abs() < 0.01, "{series:?}");
         assert!((rise(&series, 27) - 1.0).abs() < 0.01, "{series:?}");

@@ -349,7 +349,11 @@ fn score_all(
         .collect();
     others
         .into_iter()
-        .map(|result| result.or_else(|| accounts.next()).expect("one result per series"))
+        .map(|result| {
+            result
+                .or_else(|| accounts.next())
+                .expect("one result per series")
+        })
         .collect()
 }
 
