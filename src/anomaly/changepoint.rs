@@ -75,7 +75,7 @@ pub(crate) fn strongest_shift(
 
 /// Weekday means of the two weeks before `s`, indexed by `day % 7`; `None` when `s` is past
 /// the end of `values`.
-fn weekday_means(values: &[Option<f64>], s: usize) -> Option<[f64; 7]> {
+pub(crate) fn weekday_means(values: &[Option<f64>], s: usize) -> Option<[f64; 7]> {
     if s > values.len() {
         return None;
     }

@@ -162,18 +162,26 @@ const MIN_YOUNG_CHANGES: usize = 6;
 /// underestimate would flag ordinary days in the series' third week.
 const YOUNG_SCALE_WIDENING: f64 = 1.5;
 
-/// The noise of a series too young for residual changes (its third week): 1.4826 × the MAD
-/// of its week-over-week changes (each day minus the same weekday a week before, where the
-/// weekly pattern cancels), divided by √2, widened by [`YOUNG_SCALE_WIDENING`]. `None` with
-/// fewer than six changes.
+/// The noise of a series too young for residual changes (its third week), from its
+/// week-over-week changes (each day minus the same weekday a week before, where the weekly
+/// pattern cancels): 1.4826 × the MAD of the differences between consecutive changes,
+/// divided by 2 (a difference carries the noise of four days), widened by
+/// [`YOUNG_SCALE_WIDENING`]. A series ramping up in its first weeks changes by much from
+/// week to week, but by about as much from one day's change to the next: the ramp cancels,
+/// as does a level shift moving the history before it, which breaks the changes only once.
+/// `None` with fewer than six changes.
 fn young_noise_scale(history: &[Option<f64>]) -> Option<f64> {
-    let changes: Vec<f64> = (7..history.len())
-        .filter_map(|d| Some(history[d]? - history[d - 7]?))
+    let changes: Vec<Option<f64>> = (7..history.len())
+        .map(|d| Some(history[d]? - history[d - 7]?))
         .collect();
-    if changes.len() < MIN_YOUNG_CHANGES {
+    if changes.iter().flatten().count() < MIN_YOUNG_CHANGES {
         return None;
     }
-    robust_scale(&changes).map(|s| YOUNG_SCALE_WIDENING * s / std::f64::consts::SQRT_2)
+    let differences: Vec<f64> = changes
+        .windows(2)
+        .filter_map(|w| Some(w[1]? - w[0]?))
+        .collect();
+    robust_scale(&differences).map(|s| YOUNG_SCALE_WIDENING * s / 2.0)
 }
 
 /// Rolling z-scores over the previous `window` days (at least `min_history` of them).
@@ -210,7 +218,21 @@ mod tests {
     use super::*;
     use crate::anomaly::fixtures::weekly;
 
-    /// Six weeks of a weekday/weekend pattern with small noise, 1-based Monday start.
+    #[test]
+    fn a_young_series_noise_is_not_its_ramp() {
+        // Three weeks ramping by 60 a week, noise of ±2; the first two weeks then moved up by
+        // 150 (a level shift found on day 14): the week-over-week changes are about +60 in
+        // the second week and about −90 in the third, but the noise is still ±2.
+        let noise = |d: usize| [0.0, 2.0, -2.0, 1.0, -1.0, 1.5, -1.5][(d * 3) % 7];
+        let history: Vec<Option<f64>> = (0..21)
+            .map(|d| {
+                let moved = if d < 14 { 150.0 } else { 0.0 };
+                Some(600.0 + 60.0 * (d / 7) as f64 + moved + noise(d))
+            })
+            .collect();
+        let scale = young_noise_scale(&history).unwrap();
+        assert!(scale < 8.0, "scale {scale}");
+    }
 
     #[test]
     fn seasonal_baseline_follows_the_weekday() {

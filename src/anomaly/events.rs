@@ -256,13 +256,46 @@ fn fold_first_days(events: &mut Vec<Event>, settled: usize, split: usize, up: bo
     );
 }
 
-/// Adds a level shift's step to every day before it, so that the baseline of the days
-/// after it is the new level.
+/// Moves every day before a level shift to the new level, so that the baseline of the days
+/// after it is that level: by the shift's step, or by its ratio when the days after it fit a
+/// step in proportion better (a price change lifts a weekday by more than a weekend day;
+/// resources running every day lift both alike).
 fn move_history_to_new_level(levelled: &mut [Option<f64>], shift: &Event) {
+    if let Some(factor) = proportional_step(levelled, shift.first) {
+        for v in levelled[..shift.first].iter_mut().flatten() {
+            *v *= factor;
+        }
+        return;
+    }
     let step = shift.level_after.unwrap_or(0.0) - shift.level_before.unwrap_or(0.0);
     for v in levelled[..shift.first].iter_mut().flatten() {
         *v += step;
     }
+}
+
+/// The ratio of the level after `split` to the one before, when the days after it (up to
+/// two weeks) fit the weekday means of the two weeks before times one factor better than
+/// plus one step; `None` when a step fits as well, or for a series with non-positive
+/// weekday means.
+fn proportional_step(values: &[Option<f64>], split: usize) -> Option<f64> {
+    let means = changepoint::weekday_means(values, split)?;
+    if means.iter().any(|m| *m <= 0.0) {
+        return None;
+    }
+    let after: Vec<(f64, f64)> = (split..(split + STEP_WINDOW_DAYS).min(values.len()))
+        .filter_map(|d| Some((values[d]?, means[d % 7])))
+        .collect();
+    if after.len() < 3 {
+        return None;
+    }
+    let n = after.len() as f64;
+    let step = after.iter().map(|(v, m)| v - m).sum::<f64>() / n;
+    let factor = after.iter().map(|(v, m)| v * m).sum::<f64>()
+        / after.iter().map(|(_, m)| m * m).sum::<f64>();
+    let misfit = |predict: &dyn Fn(f64) -> f64| -> f64 {
+        after.iter().map(|(v, m)| (v - predict(*m)).powi(2)).sum()
+    };
+    (misfit(&|m| m * factor) < misfit(&|m| m + step)).then_some(factor)
 }
 
 /// Hands the days from `next` on to the next level shift: the earlier shift keeps only its
@@ -603,6 +636,27 @@ mod tests {
             "{e:?}"
         );
         assert!((spike.impact() - 500.0).abs() < 25.0, "{e:?}");
+    }
+
+    #[test]
+    fn after_a_step_in_proportion_a_weekend_is_expected_in_proportion() {
+        // 20% more from day 35 (+200 on weekdays, +80 on weekends); Saturday, day 47, is 150
+        // over its new level.
+        let mut v: Vec<Option<f64>> = weekly(9, 1000.0, 400.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if d >= 35 { 1.2 * x } else { x }))
+            .collect();
+        v[47] = v[47].map(|x| x + 150.0);
+        let e = detect(&v);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!((e[0].kind, e[0].first), (Kind::LevelShift, 35), "{e:?}");
+        assert_eq!(
+            (e[1].kind, e[1].first, e[1].last),
+            (Kind::Spike, 47, 47),
+            "{e:?}"
+        );
+        assert!((e[1].impact() - 150.0).abs() < 10.0, "{e:?}");
     }
 
     #[test]
