@@ -112,7 +112,7 @@ fn steady_lines(
             row.value;
     }
     let mut lines: Vec<([u32; 6], Vec<f64>)> = cost.into_iter().collect();
-    lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    lines.sort_unstable_by_key(|(keys, _)| *keys);
     lines
 }
 
