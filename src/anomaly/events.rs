@@ -431,7 +431,7 @@ fn stretch_start(
 ///
 /// With the like-for-like series at hand, the step begins where that series steps:
 /// significantly, the same way, from three days before the series' own split to a week
-/// after it, by at least half the series' step, and the series' own test is significant
+/// after it, by at least two fifths of the series' step, and the series' own test is significant
 /// there too ([`like_for_like_step`]). Resources starting or stopping a few days before or
 /// after a change of what existing resources cost would otherwise set its start. A smaller
 /// like-for-like step is drift under a step made by resources starting or stopping, which
@@ -497,7 +497,7 @@ fn without_short_opposite_runs(
 
 /// The step test of `values` where the like-for-like series steps, when that moves the step
 /// found at `test.split`: significantly (p under `p_max`), the same way, from three days
-/// before it to a week after it, by at least half its step, and `values`' own test is
+/// before it to a week after it, by at least two fifths of its step, and `values`' own test is
 /// significant there too.
 pub(crate) fn like_for_like_step(
     values: &[Option<f64>],
@@ -530,8 +530,11 @@ const SPLIT_DAYS_AFTER: usize = 2;
 /// test is strongest.
 const LIKE_FOR_LIKE_DAYS_AFTER: usize = 6;
 
-/// The share of the series' step the like-for-like step must reach to move its start.
-const LIKE_FOR_LIKE_MIN_STEP_SHARE: f64 = 0.5;
+/// The share of the series' step the like-for-like step must reach to move its start. A
+/// series' step can be half resources stopping and half a change of what the others cost,
+/// and the start of that change is the shift's start; a drift of existing resources of a
+/// fifth of a step made by resources starting is not.
+const LIKE_FOR_LIKE_MIN_STEP_SHARE: f64 = 0.4;
 
 /// The days the step tests of a like-for-like search around `split` read: two weeks before
 /// its earliest candidate to two weeks after its latest.
