@@ -92,7 +92,7 @@ pub struct AnomalyQualityArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "1001,1002,1003,1004,1005,2001,2002,2003,2004,2005,3001,3002,3003,3004,3005"
+        default_value = "1001,1002,1003,1004,1005,2001,2002,2003,2004,2005,3001,3002,3003,3004,3005,4001,4002,4003,4004,4005,5001,5002,5003,5004,5005,5006,5007,5008,5009,5010"
     )]
     pub seeds: Vec<u64>,
 
@@ -101,7 +101,7 @@ pub struct AnomalyQualityArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "4001,4002,4003,4004,4005"
+        default_value = "6001,6002,6003,6004,6005,6006,6007,6008,6009,6010"
     )]
     pub holdout: Vec<u64>,
 
