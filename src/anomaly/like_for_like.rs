@@ -133,6 +133,24 @@ mod tests {
     use super::super::series::{FineRow, Level};
     use super::*;
 
+    /// A table of `rows` over `days` days, `missing` absent from the export, and the key of
+    /// its total series.
+    fn table_and_total(rows: Vec<FineRow>, days: usize, missing: usize) -> (FineTable, SeriesKey) {
+        let table = FineTable {
+            first_day: 0,
+            days,
+            strings: vec![String::new(), "USD".into()],
+            rows,
+            missing_days: vec![missing],
+        };
+        let total = SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        };
+        (table, total)
+    }
+
     #[test]
     fn lines_starting_or_stopping_around_the_split_are_left_out() {
         // Line 1 runs all along, line 2 starts on day 20, line 3 stops on day 22, line 4
@@ -158,18 +176,7 @@ mod tests {
                 add(4, 1.0);
             }
         }
-        let table = FineTable {
-            first_day: 0,
-            days: 42,
-            strings: vec![String::new(), "USD".into()],
-            rows,
-            missing_days: vec![30],
-        };
-        let total = SeriesKey {
-            level: Level::Total,
-            currency: 1,
-            parts: Vec::new(),
-        };
+        let (table, total) = table_and_total(rows, 42, 30);
         let series = steady_series(&table, &total, 7..35, &AccountDays::new());
         assert_eq!(series[6], None);
         assert_eq!(series[7], Some(11.0));
@@ -200,18 +207,7 @@ mod tests {
                 });
             }
         }
-        let table = FineTable {
-            first_day: 0,
-            days: 56,
-            strings: vec![String::new(), "USD".into()],
-            rows,
-            missing_days: vec![40],
-        };
-        let total = SeriesKey {
-            level: Level::Total,
-            currency: 1,
-            parts: Vec::new(),
-        };
+        let (table, total) = table_and_total(rows, 56, 40);
         let spiked: AccountDays = [(0, 26), (0, 27), (0, 45), (1, 45), (2, 45)]
             .into_iter()
             .collect();
