@@ -83,7 +83,8 @@ pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
         host[i] = order[..rank].iter().copied().find(|&j| {
             can_host[j]
                 && host[j].is_none()
-                && covers(&reports[j], &reports[i].key)
+                && (covers(&reports[j], &reports[i].key)
+                    || same_step_of_a_service(&reports[j], &reports[i]))
                 && part_of(&reports[i], &reports[j])
         });
     }
@@ -104,6 +105,26 @@ fn covers(report: &Report, key: &SeriesKey) -> bool {
             && report.key.currency == key.currency
             && key.part(SERVICE) == service)
 }
+
+/// Whether two level shifts are one step of a service seen in two of its accounts: both in
+/// an account × service series of the same service, starting within a day of each other. A
+/// price change shows in every account that uses the service; when resources starting or
+/// stopping hide it in the service's own series, the largest account's shift holds the
+/// others. Spikes stay apart: two accounts spiking on one day are two anomalies.
+fn same_step_of_a_service(larger: &Report, smaller: &Report) -> bool {
+    let account_service = |r: &Report| {
+        r.event.kind == Kind::LevelShift && r.key.part(ACCOUNT).is_some() && r.key.parts.len() == 2
+    };
+    account_service(larger)
+        && account_service(smaller)
+        && larger.key.currency == smaller.key.currency
+        && larger.key.part(SERVICE).is_some()
+        && larger.key.part(SERVICE) == smaller.key.part(SERVICE)
+        && larger.event.first.abs_diff(smaller.event.first) <= SAME_SERVICE_STEP_DAYS
+}
+
+/// Days apart two accounts' shifts of one service may start and be one step.
+const SAME_SERVICE_STEP_DAYS: usize = 1;
 
 /// Whether `fine` is part of the same change as `coarse`: the same shape and direction,
 /// smaller, and at the same time ([`same_days`]).
@@ -199,6 +220,15 @@ mod tests {
             p_value: None,
             closed_at: None,
         }
+    }
+
+    /// A one-day drop (negative `impact`) or spike on day `day`.
+    fn spike_at(day: usize, impact: f64) -> Event {
+        let mut e = spike(day, day, impact);
+        if impact < 0.0 {
+            e.kind = Kind::Drop;
+        }
+        e
     }
 
     fn shift(first: usize, impact: f64) -> Event {
@@ -297,6 +327,29 @@ mod tests {
         assert_eq!(host(&service), None);
         assert_eq!(host(&account_a), Some(service.clone()));
         assert_eq!(host(&account_b), Some(service.clone()));
+        assert_eq!(host(&other_service), None);
+    }
+
+    #[test]
+    fn accounts_stepping_together_in_one_service_are_one_report() {
+        // The service's own series shows no step (resources starting hide it).
+        let account_a = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let account_b = key(Level::AccountService, vec![(0, 4), (1, 7)]);
+        let account_c = key(Level::AccountService, vec![(0, 5), (1, 7)]);
+        let two_days_later = key(Level::AccountService, vec![(0, 6), (1, 7)]);
+        let other_service = key(Level::AccountService, vec![(0, 4), (1, 8)]);
+        let hosts = hosts_of(vec![
+            (account_a.clone(), shift(40, -130.0)),
+            (account_b.clone(), shift(41, -60.0)),
+            (account_c.clone(), spike_at(40, -70.0)),
+            (two_days_later.clone(), shift(42, -50.0)),
+            (other_service.clone(), shift(40, -80.0)),
+        ]);
+        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        assert_eq!(host(&account_a), None);
+        assert_eq!(host(&account_b), Some(account_a.clone()));
+        assert_eq!(host(&account_c), None);
+        assert_eq!(host(&two_days_later), None);
         assert_eq!(host(&other_service), None);
     }
 

@@ -91,6 +91,9 @@ pub struct Case {
     pub sigmas: Option<f64>,
     pub required: bool,
     pub found: bool,
+    /// The matching detections starting within [`SAME_START_DAYS`] of its start, as
+    /// "kind series from day", when there are more than one.
+    pub reports: Vec<String>,
 }
 
 /// Counts over all seeds, for one method.
@@ -328,6 +331,7 @@ fn score_seed(
             .iter()
             .filter(|d| matches(t, d))
             .min_by_key(|d| day_diff(&d.first_day, &t.first_day).abs());
+        let mut reports = Vec::new();
         if is_required {
             score.eligible += 1;
             if t.kind == "level_shift" {
@@ -335,19 +339,22 @@ fn score_seed(
             }
             if let Some(d) = hit {
                 record_hit(score, t, d);
-                let reports = found
+                reports = found
                     .anomalies
                     .iter()
                     .filter(|d| {
                         matches(t, d)
                             && day_diff(&d.first_day, &t.first_day).abs() <= SAME_START_DAYS
                     })
-                    .count();
-                if reports > 1 {
+                    .map(|d| format!("{} {} from {}", d.kind.label(), d.series, d.first_day))
+                    .collect();
+                if reports.len() > 1 {
                     score.repeated += 1;
                     if t.kind == "level_shift" {
                         score.level_shifts_repeated += 1;
                     }
+                } else {
+                    reports.clear();
                 }
             }
         }
@@ -362,6 +369,7 @@ fn score_seed(
             sigmas: *size,
             required: is_required,
             found: hit.is_some(),
+            reports,
         });
     }
     for d in &found.anomalies {
@@ -715,6 +723,35 @@ fn render_cases(out: &mut String, rows: &[(Method, Score)]) {
 
 /// The anomalies the first method missed and its false detections, one line each, so that
 /// every shortfall of the table above can be looked up in the data.
+/// The anomalies found that were reported more than once, with their reports.
+fn render_repeated(out: &mut String, method: Method, s: &Score) {
+    let repeated: Vec<&Case> = s.cases.iter().filter(|c| c.reports.len() > 1).collect();
+    let _ = writeln!(
+        out,
+        "\n{method:?}: anomalies found that were reported more than once ({}):\n",
+        repeated.len()
+    );
+    if !repeated.is_empty() {
+        let _ = writeln!(
+            out,
+            "| seed | kind | scope | days | reports |\n|---:|---|---|---|---|"
+        );
+    }
+    for c in repeated {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} {} | {} to {} | {} |",
+            c.seed,
+            c.kind,
+            c.level,
+            c.key,
+            c.first_day,
+            c.last_day,
+            c.reports.join("; ")
+        );
+    }
+}
+
 fn render_misses(out: &mut String, method: Method, s: &Score) {
     let missed: Vec<&Case> = s.cases.iter().filter(|c| c.required && !c.found).collect();
     let _ = writeln!(
@@ -736,6 +773,7 @@ fn render_misses(out: &mut String, method: Method, s: &Score) {
             c.seed, c.kind, c.level, c.key, c.first_day, c.last_day, c.impact
         );
     }
+    render_repeated(out, method, s);
     let _ = writeln!(
         out,
         "\n{method:?}: false detections ({}):\n",
