@@ -186,10 +186,24 @@ pub fn find_events(
             up: sign,
             search_from: stretch_start(&scores, t, sign, thresholds),
         };
-        if let Some((shift, frozen)) =
-            level_shift(&levelled, &scores, run, steady, (thresholds, params))
-                .filter(|(shift, _)| last_split.is_none_or(|last| shift.first > last))
-        {
+        let after_last_split = |(shift, _): &(Event, Vec<Option<f64>>)| {
+            last_split.is_none_or(|last| shift.first > last)
+        };
+        let found = level_shift(&levelled, &scores, run, steady, (thresholds, params))
+            .filter(after_last_split)
+            .map(|found| {
+                began_with_the_event_before(
+                    &levelled,
+                    &scores,
+                    (run, &found.0),
+                    events.last(),
+                    steady,
+                    (thresholds, params),
+                )
+                .filter(after_last_split)
+                .unwrap_or(found)
+            });
+        if let Some((shift, frozen)) = found {
             let split = shift.first;
             scan_from = split + changepoint::NEXT_SPLIT_DAYS;
             last_split = Some(split);
@@ -210,6 +224,34 @@ pub fn find_events(
         t = end + 1;
     }
     events
+}
+
+/// The level shift of `run` starting where the spike or drop just before it began, when it
+/// moved the same way, ended at most [`SPLIT_DAYS_BEFORE`] days before the run, and the
+/// step from its first day tests stronger than from `shift`'s: a step whose first days
+/// were a short run, interrupted by a resource running over a day or two, is one shift from
+/// its first day. The short event is then the shift's first days.
+fn began_with_the_event_before(
+    values: &[Option<f64>],
+    scores: &[Option<DayScore>],
+    (run, shift): (Run, &Event),
+    before: Option<&Event>,
+    steady: Option<Steady>,
+    settings: (&Thresholds, &ScoringParams),
+) -> Option<(Event, Vec<Option<f64>>)> {
+    let before = before.filter(|e| {
+        e.kind != Kind::LevelShift
+            && (e.impact() > 0.0) == run.up
+            && e.first < shift.first
+            && e.last + SPLIT_DAYS_BEFORE >= run.first
+    })?;
+    let earlier = Run {
+        first: before.first,
+        search_from: before.first,
+        ..run
+    };
+    level_shift(values, scores, earlier, steady, settings)
+        .filter(|(found, _)| found.first < shift.first && found.score.abs() >= shift.score.abs())
 }
 
 /// Appends a level shift with its frozen baseline, closing the one still open (which from
@@ -660,6 +702,31 @@ mod tests {
             "{e:?}"
         );
         assert!((e[1].impact() - 150.0).abs() < 10.0, "{e:?}");
+    }
+
+    #[test]
+    fn a_step_interrupted_by_a_resource_running_two_days_starts_on_its_first_day() {
+        // 150 a day less from day 37 (of 70); a resource of 150 a day runs on days 41 and 42
+        // only, so the step's first four days are a run of their own (alone, a drop).
+        let v: Vec<Option<f64>> = weekly(10, 1000.0, 400.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| {
+                let step = if d >= 37 { -150.0 } else { 0.0 };
+                let resource = if (41..43).contains(&d) { 150.0 } else { 0.0 };
+                x.map(|x| x + step + resource)
+            })
+            .collect();
+        let e = detect(&v);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!((e[0].kind, e[0].first), (Kind::LevelShift, 37), "{e:?}");
+        // The resource is a spike over the new level.
+        assert_eq!(
+            (e[1].kind, e[1].first, e[1].last),
+            (Kind::Spike, 41, 42),
+            "{e:?}"
+        );
+        assert!((e[1].impact() - 300.0).abs() < 50.0, "{e:?}");
     }
 
     #[test]
