@@ -84,7 +84,8 @@ pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
             can_host[j]
                 && host[j].is_none()
                 && (covers(&reports[j], &reports[i].key)
-                    || same_step_of_a_service(&reports[j], &reports[i]))
+                    || same_step_of_a_service(&reports[j], &reports[i])
+                    || same_spike_of_an_account(&reports[j], &reports[i]))
                 && part_of(&reports[i], &reports[j])
         });
     }
@@ -121,6 +122,22 @@ fn same_step_of_a_service(larger: &Report, smaller: &Report) -> bool {
         && larger.key.part(SERVICE).is_some()
         && larger.key.part(SERVICE) == smaller.key.part(SERVICE)
         && larger.event.first.abs_diff(smaller.event.first) <= SAME_SERVICE_STEP_DAYS
+}
+
+/// Whether two spikes (or drops) are one spike of an account seen in two of its services:
+/// both in an account × service series of the same account. An account's spike shows in each
+/// of its services; when the account's own series does not flag it (its first weeks, or
+/// resources stopping beside it), the largest service's spike holds the others that share
+/// its days ([`part_of`]). Two accounts spiking on one day stay two anomalies.
+fn same_spike_of_an_account(larger: &Report, smaller: &Report) -> bool {
+    let account_service = |r: &Report| {
+        r.event.kind != Kind::LevelShift && r.key.part(SERVICE).is_some() && r.key.parts.len() == 2
+    };
+    account_service(larger)
+        && account_service(smaller)
+        && larger.key.currency == smaller.key.currency
+        && larger.key.part(ACCOUNT).is_some()
+        && larger.key.part(ACCOUNT) == smaller.key.part(ACCOUNT)
 }
 
 /// Days apart two accounts' shifts of one service may start and be one step.
@@ -351,6 +368,26 @@ mod tests {
         assert_eq!(host(&account_c), None);
         assert_eq!(host(&two_days_later), None);
         assert_eq!(host(&other_service), None);
+    }
+
+    #[test]
+    fn services_of_one_account_spiking_together_are_one_report() {
+        // The account's own series does not flag the spike.
+        let ec2 = key(Level::AccountService, vec![(0, 3), (1, 7)]);
+        let data_transfer = key(Level::AccountService, vec![(0, 3), (1, 8)]);
+        let later = key(Level::AccountService, vec![(0, 3), (1, 9)]);
+        let other_account = key(Level::AccountService, vec![(0, 4), (1, 7)]);
+        let hosts = hosts_of(vec![
+            (ec2.clone(), spike(30, 31, 120.0)),
+            (data_transfer.clone(), spike(31, 31, 60.0)),
+            (later.clone(), spike(33, 33, 55.0)),
+            (other_account.clone(), spike(30, 31, 70.0)),
+        ]);
+        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        assert_eq!(host(&ec2), None);
+        assert_eq!(host(&data_transfer), Some(ec2.clone()));
+        assert_eq!(host(&later), None);
+        assert_eq!(host(&other_account), None);
     }
 
     #[test]
