@@ -218,9 +218,15 @@ pub fn find_events(
             continue;
         }
         let event = short_event(values, &scores, t, end, sign);
-        if passes(&event, thresholds) {
-            events.push(event);
-        }
+        let event = if passes(&event, thresholds) {
+            Some(event)
+        } else {
+            steady
+                .filter(|_| no_shift_within_history(last_split, &event))
+                .and_then(|steady| measured_like_for_like(&event, steady, params))
+                .filter(|event| passes(event, thresholds))
+        };
+        events.extend(event);
         t = end + 1;
     }
     events
@@ -253,6 +259,39 @@ fn began_with_the_event_before(
     level_shift(values, scores, earlier, steady, settings)
         .filter(|(found, _)| found.first < shift.first && found.score.abs() >= shift.score.abs())
 }
+
+/// A spike or drop too small against the series' baseline, measured again on the lines
+/// billed from four weeks before it to its last day, against their own seasonal baseline:
+/// resources that stopped (or started) in the weeks before it leave the series' baseline
+/// above (or below) what the remaining lines cost, and a spike of those lines looks small
+/// (a drop large). The event keeps its days and actual cost; its expectation becomes the
+/// actual minus the like-for-like change, when that change moves the event's way and is
+/// larger than the one measured on the series.
+fn measured_like_for_like(event: &Event, steady: Steady, params: &ScoringParams) -> Option<Event> {
+    let window = event.first.saturating_sub(LIKE_FOR_LIKE_HISTORY_DAYS)..event.last + 1;
+    let series = steady(window);
+    let baseline = seasonal_baseline(&series, params);
+    let mut change = 0.0;
+    for d in event.first..=event.last {
+        change += series[d]? - baseline[d]?;
+    }
+    let up = event.kind == Kind::Spike;
+    ((change > 0.0) == up && change.abs() > event.impact().abs()).then(|| Event {
+        expected: event.actual - change,
+        ..event.clone()
+    })
+}
+
+/// Whether the last level shift found, if any, started before the history a like-for-like
+/// measure of `event` reads: the like-for-like series is not moved to a new level, so a step
+/// of its own lines within those weeks would count as part of the event.
+fn no_shift_within_history(last_split: Option<usize>, event: &Event) -> bool {
+    last_split.is_none_or(|split| split + LIKE_FOR_LIKE_HISTORY_DAYS <= event.first)
+}
+
+/// Days of history before a spike or drop its like-for-like measure reads: the four weeks a
+/// seasonal baseline takes its median from.
+const LIKE_FOR_LIKE_HISTORY_DAYS: usize = 28;
 
 /// Appends a level shift with its frozen baseline, closing the one still open (which from
 /// the new shift's start counts only its own step), and leaves the new one open.
@@ -727,6 +766,47 @@ mod tests {
             "{e:?}"
         );
         assert!((e[1].impact() - 300.0).abs() < 50.0, "{e:?}");
+    }
+
+    #[test]
+    fn a_spike_after_resources_stopped_is_measured_like_for_like() {
+        // Existing resources cost 250 a day more on days 63 and 64 (Monday and Tuesday); a
+        // resource of 60 a day stopped after day 59, so the series' baseline still holds it
+        // and the spike measures 2 × 190 there.
+        let existing: Vec<Option<f64>> = weekly(10, 1000.0, 400.0)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if (63..65).contains(&d) { x + 250.0 } else { x }))
+            .collect();
+        let series: Vec<Option<f64>> = existing
+            .iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| if d <= 59 { x + 60.0 } else { x }))
+            .collect();
+        let p = ScoringParams::default();
+        let score = |v: &[Option<f64>]| seasonal(v, &p);
+        let thresholds = Thresholds {
+            min_impact: 450.0,
+            min_impact_pct: 0.0,
+            ..Thresholds::default()
+        };
+        let run = |steady: Option<Steady>| {
+            find_events(
+                &series,
+                (score(&series), &score),
+                steady,
+                (&thresholds, &p),
+                None,
+            )
+        };
+        let spikes = |e: &[Event]| e.iter().filter(|e| e.kind == Kind::Spike).count();
+        assert_eq!(spikes(&run(None)), 0);
+        let steady = |_window: std::ops::Range<usize>| existing.clone();
+        let e = run(Some(&steady));
+        let spike = e.iter().find(|e| e.kind == Kind::Spike).expect("a spike");
+        assert_eq!((spike.first, spike.last), (63, 64), "{e:?}");
+        assert!((spike.impact() - 500.0).abs() < 10.0, "{e:?}");
+        assert!((spike.actual - 2.0 * 1250.0).abs() < 5.0, "{e:?}");
     }
 
     #[test]
