@@ -673,6 +673,19 @@ mod tests {
     use super::*;
     use crate::anomaly::fixtures::weekly;
 
+    /// `weeks` of [`weekly`] with each day's value `x` on day `d` replaced by `f(d, x)`.
+    fn weekly_with(
+        weeks: usize,
+        (weekday, weekend): (f64, f64),
+        f: impl Fn(usize, f64) -> f64,
+    ) -> Vec<Option<f64>> {
+        weekly(weeks, weekday, weekend)
+            .into_iter()
+            .enumerate()
+            .map(|(d, x)| x.map(|x| f(d, x)))
+            .collect()
+    }
+
     fn detect(values: &[Option<f64>]) -> Vec<Event> {
         let p = ScoringParams::default();
         let score = |v: &[Option<f64>]| seasonal(v, &p);
@@ -699,73 +712,62 @@ mod tests {
     fn a_spike_right_after_a_drop_begins_is_measured_against_the_new_level() {
         // 150 a day less from day 56 (of 70); days 65 and 66 are 250 over the new level, 100
         // over the old one.
-        let mut v: Vec<Option<f64>> = weekly(10, 1000.0, 400.0)
-            .into_iter()
-            .enumerate()
-            .map(|(d, x)| x.map(|x| if d >= 56 { x - 150.0 } else { x }))
-            .collect();
+        let mut v = weekly_with(
+            10,
+            (1000.0, 400.0),
+            |d, x| if d >= 56 { x - 150.0 } else { x },
+        );
         for x in &mut v[65..67] {
             *x = x.map(|x| x + 250.0);
         }
         let e = detect(&v);
-        assert_eq!(e.len(), 2, "{e:?}");
-        let shift = &e[0];
-        assert_eq!((shift.kind, shift.first), (Kind::LevelShift, 56), "{e:?}");
-        let step = shift.level_after.unwrap() - shift.level_before.unwrap();
+        assert_shift_then_spike(&e, 56, (65, 66, 500.0), 25.0);
+        let step = e[0].level_after.unwrap() - e[0].level_before.unwrap();
         assert!((step + 150.0).abs() < 10.0, "{e:?}");
-        let spike = &e[1];
-        assert_eq!(
-            (spike.kind, spike.first, spike.last),
-            (Kind::Spike, 65, 66),
-            "{e:?}"
-        );
-        assert!((spike.impact() - 500.0).abs() < 25.0, "{e:?}");
     }
 
     #[test]
     fn after_a_step_in_proportion_a_weekend_is_expected_in_proportion() {
         // 20% more from day 35 (+200 on weekdays, +80 on weekends); Saturday, day 47, is 150
         // over its new level.
-        let mut v: Vec<Option<f64>> = weekly(9, 1000.0, 400.0)
-            .into_iter()
-            .enumerate()
-            .map(|(d, x)| x.map(|x| if d >= 35 { 1.2 * x } else { x }))
-            .collect();
+        let mut v = weekly_with(9, (1000.0, 400.0), |d, x| if d >= 35 { 1.2 * x } else { x });
         v[47] = v[47].map(|x| x + 150.0);
-        let e = detect(&v);
+        assert_shift_then_spike(&detect(&v), 35, (47, 47, 150.0), 10.0);
+    }
+
+    /// `e` is a level shift from `shift_first`, then a spike over `days` of `impact` (within
+    /// `tolerance`).
+    fn assert_shift_then_spike(
+        e: &[Event],
+        shift_first: usize,
+        (first, last, impact): (usize, usize, f64),
+        tolerance: f64,
+    ) {
         assert_eq!(e.len(), 2, "{e:?}");
-        assert_eq!((e[0].kind, e[0].first), (Kind::LevelShift, 35), "{e:?}");
         assert_eq!(
-            (e[1].kind, e[1].first, e[1].last),
-            (Kind::Spike, 47, 47),
+            (e[0].kind, e[0].first),
+            (Kind::LevelShift, shift_first),
             "{e:?}"
         );
-        assert!((e[1].impact() - 150.0).abs() < 10.0, "{e:?}");
+        assert_eq!(
+            (e[1].kind, e[1].first, e[1].last),
+            (Kind::Spike, first, last),
+            "{e:?}"
+        );
+        assert!((e[1].impact() - impact).abs() < tolerance, "{e:?}");
     }
 
     #[test]
     fn a_step_interrupted_by_a_resource_running_two_days_starts_on_its_first_day() {
         // 150 a day less from day 37 (of 70); a resource of 150 a day runs on days 41 and 42
         // only, so the step's first four days are a run of their own (alone, a drop).
-        let v: Vec<Option<f64>> = weekly(10, 1000.0, 400.0)
-            .into_iter()
-            .enumerate()
-            .map(|(d, x)| {
-                let step = if d >= 37 { -150.0 } else { 0.0 };
-                let resource = if (41..43).contains(&d) { 150.0 } else { 0.0 };
-                x.map(|x| x + step + resource)
-            })
-            .collect();
-        let e = detect(&v);
-        assert_eq!(e.len(), 2, "{e:?}");
-        assert_eq!((e[0].kind, e[0].first), (Kind::LevelShift, 37), "{e:?}");
+        let v = weekly_with(10, (1000.0, 400.0), |d, x| {
+            let step = if d >= 37 { -150.0 } else { 0.0 };
+            let resource = if (41..43).contains(&d) { 150.0 } else { 0.0 };
+            x + step + resource
+        });
         // The resource is a spike over the new level.
-        assert_eq!(
-            (e[1].kind, e[1].first, e[1].last),
-            (Kind::Spike, 41, 42),
-            "{e:?}"
-        );
-        assert!((e[1].impact() - 300.0).abs() < 50.0, "{e:?}");
+        assert_shift_then_spike(&detect(&v), 37, (41, 42, 300.0), 50.0);
     }
 
     #[test]
@@ -773,11 +775,9 @@ mod tests {
         // Existing resources cost 250 a day more on days 63 and 64 (Monday and Tuesday); a
         // resource of 60 a day stopped after day 59, so the series' baseline still holds it
         // and the spike measures 2 × 190 there.
-        let existing: Vec<Option<f64>> = weekly(10, 1000.0, 400.0)
-            .into_iter()
-            .enumerate()
-            .map(|(d, x)| x.map(|x| if (63..65).contains(&d) { x + 250.0 } else { x }))
-            .collect();
+        let existing = weekly_with(10, (1000.0, 400.0), |d, x| {
+            if (63..65).contains(&d) { x + 250.0 } else { x }
+        });
         let series: Vec<Option<f64>> = existing
             .iter()
             .enumerate()

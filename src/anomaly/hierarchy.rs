@@ -317,6 +317,28 @@ mod tests {
     }
 
     /// The part each report is folded into, by series.
+    /// Asserts the host found for each series among `cases` (series, event, expected host).
+    fn assert_hosts(cases: &[(&SeriesKey, Event, Option<&SeriesKey>)]) {
+        let hosts = hosts_of(
+            cases
+                .iter()
+                .map(|(k, e, _)| ((*k).clone(), e.clone()))
+                .collect(),
+        );
+        for (k, _, want) in cases {
+            assert_eq!(host_of(&hosts, k), want.cloned(), "{k:?}");
+        }
+    }
+
+    fn account_service(account: u32, service: u32) -> SeriesKey {
+        key(Level::AccountService, vec![(0, account), (1, service)])
+    }
+
+    /// The host found for `key` in [`hosts_of`]'s answer.
+    fn host_of(hosts: &[(SeriesKey, Option<SeriesKey>)], key: &SeriesKey) -> Option<SeriesKey> {
+        hosts.iter().find(|(k, _)| k == key).unwrap().1.clone()
+    }
+
     fn hosts_of(found: Vec<(SeriesKey, Event)>) -> Vec<(SeriesKey, Option<SeriesKey>)> {
         let reports = most_specific(found);
         let hosts = part_hosts(&reports, &vec![true; reports.len()]);
@@ -340,7 +362,7 @@ mod tests {
             // Another service, the same day: its own change.
             (other_service.clone(), shift(40, -80.0)),
         ]);
-        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        let host = |k: &SeriesKey| host_of(&hosts, k);
         assert_eq!(host(&service), None);
         assert_eq!(host(&account_a), Some(service.clone()));
         assert_eq!(host(&account_b), Some(service.clone()));
@@ -350,44 +372,28 @@ mod tests {
     #[test]
     fn accounts_stepping_together_in_one_service_are_one_report() {
         // The service's own series shows no step (resources starting hide it).
-        let account_a = key(Level::AccountService, vec![(0, 3), (1, 7)]);
-        let account_b = key(Level::AccountService, vec![(0, 4), (1, 7)]);
-        let account_c = key(Level::AccountService, vec![(0, 5), (1, 7)]);
-        let two_days_later = key(Level::AccountService, vec![(0, 6), (1, 7)]);
-        let other_service = key(Level::AccountService, vec![(0, 4), (1, 8)]);
-        let hosts = hosts_of(vec![
-            (account_a.clone(), shift(40, -130.0)),
-            (account_b.clone(), shift(41, -60.0)),
-            (account_c.clone(), spike_at(40, -70.0)),
-            (two_days_later.clone(), shift(42, -50.0)),
-            (other_service.clone(), shift(40, -80.0)),
+        let account_a = account_service(3, 7);
+        assert_hosts(&[
+            (&account_a, shift(40, -130.0), None),
+            (&account_service(4, 7), shift(41, -60.0), Some(&account_a)),
+            // A drop, two days later, another service: apart.
+            (&account_service(5, 7), spike_at(40, -70.0), None),
+            (&account_service(6, 7), shift(42, -50.0), None),
+            (&account_service(4, 8), shift(40, -80.0), None),
         ]);
-        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
-        assert_eq!(host(&account_a), None);
-        assert_eq!(host(&account_b), Some(account_a.clone()));
-        assert_eq!(host(&account_c), None);
-        assert_eq!(host(&two_days_later), None);
-        assert_eq!(host(&other_service), None);
     }
 
     #[test]
     fn services_of_one_account_spiking_together_are_one_report() {
         // The account's own series does not flag the spike.
-        let ec2 = key(Level::AccountService, vec![(0, 3), (1, 7)]);
-        let data_transfer = key(Level::AccountService, vec![(0, 3), (1, 8)]);
-        let later = key(Level::AccountService, vec![(0, 3), (1, 9)]);
-        let other_account = key(Level::AccountService, vec![(0, 4), (1, 7)]);
-        let hosts = hosts_of(vec![
-            (ec2.clone(), spike(30, 31, 120.0)),
-            (data_transfer.clone(), spike(31, 31, 60.0)),
-            (later.clone(), spike(33, 33, 55.0)),
-            (other_account.clone(), spike(30, 31, 70.0)),
+        let ec2 = account_service(3, 7);
+        assert_hosts(&[
+            (&ec2, spike(30, 31, 120.0), None),
+            (&account_service(3, 8), spike(31, 31, 60.0), Some(&ec2)),
+            // Two days later, another account: apart.
+            (&account_service(3, 9), spike(33, 33, 55.0), None),
+            (&account_service(4, 7), spike(30, 31, 70.0), None),
         ]);
-        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
-        assert_eq!(host(&ec2), None);
-        assert_eq!(host(&data_transfer), Some(ec2.clone()));
-        assert_eq!(host(&later), None);
-        assert_eq!(host(&other_account), None);
     }
 
     #[test]
@@ -445,7 +451,7 @@ mod tests {
             (transfer.clone(), spike(30, 31, 60.0)),
             (other_account.clone(), spike(30, 30, 150.0)),
         ]);
-        let host = |k: &SeriesKey| hosts.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        let host = |k: &SeriesKey| host_of(&hosts, k);
         assert_eq!(host(&ec2), Some(account.clone()));
         assert_eq!(host(&transfer), Some(account.clone()));
         assert_eq!(host(&account), None);

@@ -725,79 +725,84 @@ fn render_cases(out: &mut String, rows: &[(Method, Score)]) {
 /// every shortfall of the table above can be looked up in the data.
 /// The anomalies found that were reported more than once, with their reports.
 fn render_repeated(out: &mut String, method: Method, s: &Score) {
-    let repeated: Vec<&Case> = s.cases.iter().filter(|c| c.reports.len() > 1).collect();
-    let _ = writeln!(
+    let rows: Vec<String> = s
+        .cases
+        .iter()
+        .filter(|c| c.reports.len() > 1)
+        .map(|c| {
+            format!(
+                "| {} | {} | {} {} | {} to {} | {} |",
+                c.seed,
+                c.kind,
+                c.level,
+                c.key,
+                c.first_day,
+                c.last_day,
+                c.reports.join("; ")
+            )
+        })
+        .collect();
+    render_table(
         out,
-        "\n{method:?}: anomalies found that were reported more than once ({}):\n",
-        repeated.len()
+        &format!("{method:?}: anomalies found that were reported more than once"),
+        "| seed | kind | scope | days | reports |\n|---:|---|---|---|---|",
+        &rows,
     );
-    if !repeated.is_empty() {
-        let _ = writeln!(
-            out,
-            "| seed | kind | scope | days | reports |\n|---:|---|---|---|---|"
-        );
+}
+
+/// A titled table with its number of rows; the header only when there are rows.
+fn render_table(out: &mut String, title: &str, header: &str, rows: &[String]) {
+    let _ = writeln!(out, "\n{title} ({}):\n", rows.len());
+    if !rows.is_empty() {
+        let _ = writeln!(out, "{header}");
     }
-    for c in repeated {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} {} | {} to {} | {} |",
-            c.seed,
-            c.kind,
-            c.level,
-            c.key,
-            c.first_day,
-            c.last_day,
-            c.reports.join("; ")
-        );
+    for row in rows {
+        let _ = writeln!(out, "{row}");
     }
 }
 
 fn render_misses(out: &mut String, method: Method, s: &Score) {
-    let missed: Vec<&Case> = s.cases.iter().filter(|c| c.required && !c.found).collect();
-    let _ = writeln!(
+    let missed: Vec<String> = s
+        .cases
+        .iter()
+        .filter(|c| c.required && !c.found)
+        .map(|c| {
+            let size = c.sigmas.map_or("–".to_string(), |x| format!("{x:.1}"));
+            format!(
+                "| {} | {} | {} {} | {} to {} | {:.2} | {size} |",
+                c.seed, c.kind, c.level, c.key, c.first_day, c.last_day, c.impact
+            )
+        })
+        .collect();
+    render_table(
         out,
-        "\n{method:?}: anomalies to find that were missed ({}):\n",
-        missed.len()
+        &format!("{method:?}: anomalies to find that were missed"),
+        "| seed | kind | scope | days | impact $ | size σ |\n|---:|---|---|---|---:|---:|",
+        &missed,
     );
-    if !missed.is_empty() {
-        let _ = writeln!(
-            out,
-            "| seed | kind | scope | days | impact $ | size σ |\n|---:|---|---|---|---:|---:|"
-        );
-    }
-    for c in missed {
-        let size = c.sigmas.map_or("–".to_string(), |x| format!("{x:.1}"));
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} {} | {} to {} | {:.2} | {size} |",
-            c.seed, c.kind, c.level, c.key, c.first_day, c.last_day, c.impact
-        );
-    }
     render_repeated(out, method, s);
-    let _ = writeln!(
+    let false_detections: Vec<String> = s
+        .false_detections
+        .iter()
+        .map(|d| {
+            format!(
+                "| {} | {} | {} | {} to {} | {:.2} | {:.1} |",
+                d.seed,
+                d.kind.label(),
+                d.series,
+                d.first_day,
+                d.last_day,
+                d.impact,
+                d.score
+            )
+        })
+        .collect();
+    render_table(
         out,
-        "\n{method:?}: false detections ({}):\n",
-        s.false_detections.len()
+        &format!("{method:?}: false detections"),
+        "| seed | kind | series | days | impact $ | score |\n|---:|---|---|---|---:|---:|",
+        &false_detections,
     );
-    if !s.false_detections.is_empty() {
-        let _ = writeln!(
-            out,
-            "| seed | kind | series | days | impact $ | score |\n|---:|---|---|---|---:|---:|"
-        );
-    }
-    for d in &s.false_detections {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} to {} | {:.2} | {:.1} |",
-            d.seed,
-            d.kind.label(),
-            d.series,
-            d.first_day,
-            d.last_day,
-            d.impact,
-            d.score
-        );
-    }
 }
 
 #[cfg(test)]
