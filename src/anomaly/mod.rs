@@ -336,35 +336,30 @@ fn score_all(
     };
     let is_account = |key: &SeriesKey| key.level == Level::Account;
     let none = AccountDays::new();
-    let accounts: Vec<SeriesResult> = list
+    let accounts: Vec<Option<SeriesResult>> = list
         .par_iter()
-        .filter(|(key, _)| is_account(key))
-        .map(|series| score(series, &none))
+        .map(|series| is_account(&series.0).then(|| score(series, &none)))
         .collect();
-    let spiked = account_spike_days(list.iter().filter(|(key, _)| is_account(key)), &accounts);
-    let mut accounts = accounts.into_iter();
+    let spiked = account_spike_days(list.iter().zip(&accounts));
     let others: Vec<Option<SeriesResult>> = list
         .par_iter()
-        .map(|series| (!is_account(&series.0)).then(|| score(series, &spiked)))
+        .zip(&accounts)
+        .map(|(series, account)| account.is_none().then(|| score(series, &spiked)))
         .collect();
-    others
+    accounts
         .into_iter()
-        .map(|result| {
-            result
-                .or_else(|| accounts.next())
-                .expect("one result per series")
-        })
+        .zip(others)
+        .filter_map(|(account, other)| account.or(other))
         .collect()
 }
 
 /// The days of each account's spikes and drops: (account id, day index).
 fn account_spike_days<'a>(
-    keys: impl Iterator<Item = &'a (SeriesKey, Vec<Option<f64>>)>,
-    results: &[SeriesResult],
+    scored: impl Iterator<Item = (&'a (SeriesKey, Vec<Option<f64>>), &'a Option<SeriesResult>)>,
 ) -> AccountDays {
     let mut days = AccountDays::new();
-    for ((key, _), result) in keys.zip(results) {
-        let (Some(account), SeriesResult::Scored { events, .. }) =
+    for ((key, _), result) in scored {
+        let (Some(account), Some(SeriesResult::Scored { events, .. })) =
             (key.part(series::ACCOUNT), result)
         else {
             continue;
