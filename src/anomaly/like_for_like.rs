@@ -20,9 +20,10 @@ use super::series::{ACCOUNT, FineTable, SeriesKey};
 /// Days an account spiked or dropped as a whole: (account id, day index).
 pub type AccountDays = HashSet<(u32, usize)>;
 
-/// The daily cost of the lines of `key` billed from the first day of `window` or before to
-/// its last day or after: lines that started or stopped within it are left out, lines billed
-/// on weekdays only are kept.
+/// The daily cost of the lines of a series (its `rows`, indexes into the table's rows, from
+/// [`rows_of`] or [`super::series::rows_by_series`]) billed from the first day of `window` or
+/// before to its last day or after: lines that started or stopped within it are left out,
+/// lines billed on weekdays only are kept.
 ///
 /// On a day in `spiked`, an account's lines count as their mean cost on that weekday within
 /// the window, times the ratio of the other lines' cost that day to their own weekday means:
@@ -30,11 +31,11 @@ pub type AccountDays = HashSet<(u32, usize)>;
 /// are days missing from the export and days outside the window.
 pub fn steady_series(
     table: &FineTable,
-    key: &SeriesKey,
+    rows: &[u32],
     window: Range<usize>,
     spiked: &AccountDays,
 ) -> Vec<Option<f64>> {
-    let lines = steady_lines(table, key, &window);
+    let lines = steady_lines(table, rows, &window);
     let mut series: Vec<Option<f64>> = table
         .empty_series()
         .into_iter()
@@ -78,19 +79,24 @@ pub fn steady_series(
     series
 }
 
-/// The daily cost within `window` of each line of `key` billed from the window's first day or
+/// The indexes of the table's rows that belong to `key`'s series, for [`steady_series`]
+/// (detection builds them for every series at once: [`super::series::rows_by_series`]).
+pub fn rows_of(table: &FineTable, key: &SeriesKey) -> Vec<u32> {
+    (0..table.rows.len() as u32)
+        .filter(|&i| key.matches(&table.rows[i as usize]))
+        .collect()
+}
+
+/// The daily cost within `window` of each line among `rows` (indexes into the table's rows) billed from the window's first day or
 /// before to its last day or after, in line order.
 fn steady_lines(
     table: &FineTable,
-    key: &SeriesKey,
+    rows: &[u32],
     window: &Range<usize>,
 ) -> Vec<([u32; 6], Vec<f64>)> {
+    let rows = || rows.iter().map(|&i| &table.rows[i as usize]);
     let mut lifetime: HashMap<[u32; 6], (u32, u32)> = HashMap::new();
-    for row in table
-        .rows
-        .iter()
-        .filter(|r| r.value != 0.0 && key.matches(r))
-    {
+    for row in rows().filter(|r| r.value != 0.0) {
         let span = lifetime.entry(row.keys).or_insert((row.day, row.day));
         span.0 = span.0.min(row.day);
         span.1 = span.1.max(row.day);
@@ -102,11 +108,7 @@ fn steady_lines(
             .is_some_and(|(born, died)| *born as usize <= window.start && *died as usize >= last)
     };
     let mut cost: HashMap<[u32; 6], Vec<f64>> = HashMap::new();
-    for row in table
-        .rows
-        .iter()
-        .filter(|r| window.contains(&(r.day as usize)) && key.matches(r) && steady(&r.keys))
-    {
+    for row in rows().filter(|r| window.contains(&(r.day as usize)) && steady(&r.keys)) {
         cost.entry(row.keys)
             .or_insert_with(|| vec![0.0; window.len()])[row.day as usize - window.start] +=
             row.value;
@@ -177,7 +179,7 @@ mod tests {
             }
         }
         let (table, total) = table_and_total(rows, 42, 30);
-        let series = steady_series(&table, &total, 7..35, &AccountDays::new());
+        let series = steady_series(&table, &rows_of(&table, &total), 7..35, &AccountDays::new());
         assert_eq!(series[6], None);
         assert_eq!(series[7], Some(11.0));
         assert_eq!(series[26], Some(10.0)); // a Saturday
@@ -211,7 +213,7 @@ mod tests {
         let spiked: AccountDays = [(0, 26), (0, 27), (0, 45), (1, 45), (2, 45)]
             .into_iter()
             .collect();
-        let series = steady_series(&table, &total, 14..56, &spiked);
+        let series = steady_series(&table, &rows_of(&table, &total), 14..56, &spiked);
         assert_eq!(series[13], None);
         assert_eq!(series[40], None);
         // Every line spiked on day 45.
@@ -224,7 +226,12 @@ mod tests {
         assert!((rise(&series, 27) - 1.0).abs() < 0.01, "{series:?}");
         assert!((rise(&series, 30) - 1.1).abs() < 1e-9, "{series:?}");
         // Without the spike's days, the sum moves on them.
-        let plain = steady_series(&table, &total, 14..56, &AccountDays::new());
+        let plain = steady_series(
+            &table,
+            &rows_of(&table, &total),
+            14..56,
+            &AccountDays::new(),
+        );
         assert!((rise(&plain, 26) - 1.3).abs() < 1e-9, "{plain:?}");
     }
 }

@@ -330,8 +330,10 @@ fn score_all(
     list: &[(SeriesKey, Vec<Option<f64>>)],
     options: &Options,
 ) -> Vec<SeriesResult> {
+    let rows = series::rows_by_series(table, &options.levels);
     let score = |(key, values): &(SeriesKey, Vec<Option<f64>>), spiked: &AccountDays| {
-        let steady = |window| like_for_like::steady_series(table, key, window, spiked);
+        let own_rows = rows.get(key).map_or(&[][..], Vec::as_slice);
+        let steady = |window| like_for_like::steady_series(table, own_rows, window, spiked);
         score_series(values, &steady, options)
     };
     let is_account = |key: &SeriesKey| key.level == Level::Account;

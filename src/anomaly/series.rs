@@ -244,6 +244,23 @@ fn key_parts(level: Level, row: &FineRow) -> Vec<(usize, u32)> {
     }
 }
 
+/// The indexes of the table's rows that belong to each series at `levels`, in one pass: the
+/// like-for-like series of a series read only its own rows.
+pub fn rows_by_series(table: &FineTable, levels: &[Level]) -> BTreeMap<SeriesKey, Vec<u32>> {
+    let mut rows: BTreeMap<SeriesKey, Vec<u32>> = BTreeMap::new();
+    for (i, row) in table.rows.iter().enumerate() {
+        for level in levels {
+            let key = SeriesKey {
+                level: *level,
+                currency: row.currency,
+                parts: key_parts(*level, row),
+            };
+            rows.entry(key).or_default().push(i as u32);
+        }
+    }
+    rows
+}
+
 /// The daily values of every series at `levels`; days missing from the export are `None`.
 pub fn build_series(table: &FineTable, levels: &[Level]) -> BTreeMap<SeriesKey, Vec<Option<f64>>> {
     let mut series: BTreeMap<SeriesKey, Vec<Option<f64>>> = BTreeMap::new();
