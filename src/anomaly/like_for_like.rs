@@ -87,8 +87,8 @@ pub fn rows_of(table: &FineTable, key: &SeriesKey) -> Vec<u32> {
         .collect()
 }
 
-/// The daily cost within `window` of each line among `rows` (indexes into the table's rows) billed from the window's first day or
-/// before to its last day or after, in line order.
+/// The daily cost within `window` of each line among `rows` (indexes into the table's rows)
+/// billed from the window's first day or before to its last day or after, in line order.
 fn steady_lines(
     table: &FineTable,
     rows: &[u32],

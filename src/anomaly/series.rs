@@ -194,6 +194,15 @@ impl SeriesKey {
         row.currency == self.currency && self.parts.iter().all(|(d, v)| row.keys[*d] == *v)
     }
 
+    /// The key of the series at `level` that `row` belongs to.
+    pub fn of(level: Level, row: &FineRow) -> SeriesKey {
+        SeriesKey {
+            level,
+            currency: row.currency,
+            parts: key_parts(level, row),
+        }
+    }
+
     /// The value id of `dimension` in this series' key, if the key has that dimension.
     pub fn part(&self, dimension: usize) -> Option<u32> {
         self.parts
@@ -250,11 +259,7 @@ pub fn rows_by_series(table: &FineTable, levels: &[Level]) -> BTreeMap<SeriesKey
     let mut rows: BTreeMap<SeriesKey, Vec<u32>> = BTreeMap::new();
     for (i, row) in table.rows.iter().enumerate() {
         for level in levels {
-            let key = SeriesKey {
-                level: *level,
-                currency: row.currency,
-                parts: key_parts(*level, row),
-            };
+            let key = SeriesKey::of(*level, row);
             rows.entry(key).or_default().push(i as u32);
         }
     }
@@ -267,11 +272,7 @@ pub fn build_series(table: &FineTable, levels: &[Level]) -> BTreeMap<SeriesKey, 
     let template = table.empty_series();
     for row in &table.rows {
         for level in levels {
-            let key = SeriesKey {
-                level: *level,
-                currency: row.currency,
-                parts: key_parts(*level, row),
-            };
+            let key = SeriesKey::of(*level, row);
             let values = series.entry(key).or_insert_with(|| template.clone());
             if let Some(v) = values[row.day as usize].as_mut() {
                 *v += row.value;
