@@ -60,17 +60,33 @@ pub(crate) fn strongest_shift(
     let weekday_means = weekday_means(values, s)?;
     let baseline: Vec<Option<f64>> = (s..n).map(|d| Some(weekday_means[d % 7])).collect();
     let sums = window_sums(values, &baseline, s, n - 1);
-    let last_week: Vec<f64> = (n - 7..n)
-        .filter_map(|d| values[d].map(|v| v - weekday_means[d % 7]))
-        .collect();
-    let persists =
-        mean(&last_week).is_some_and(|m| m * best.step > 0.0 && m.abs() >= 0.5 * best.step.abs());
+    let persists = mean_excess(values, s, n - 7..n)
+        .is_some_and(|m| m * best.step > 0.0 && m.abs() >= 0.5 * best.step.abs());
     let event = Event::level_shift(s, n - 1, sums, &best);
     let pct_ok = event
         .impact_pct()
         .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
     (persists && !growth && event.impact().abs() >= thresholds.min_impact && pct_ok)
         .then_some((event, baseline))
+}
+
+/// The mean of `days`' values over the weekday means of the two weeks before `split`.
+pub(crate) fn mean_excess(
+    values: &[Option<f64>],
+    split: usize,
+    days: std::ops::Range<usize>,
+) -> Option<f64> {
+    let weekday_means = weekday_means(values, split)?;
+    let residuals: Vec<f64> = days
+        .filter_map(|d| {
+            values
+                .get(d)
+                .copied()
+                .flatten()
+                .map(|v| v - weekday_means[d % 7])
+        })
+        .collect();
+    mean(&residuals)
 }
 
 /// Weekday means of the two weeks before `s`, indexed by `day % 7`; `None` when `s` is past

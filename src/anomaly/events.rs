@@ -524,27 +524,87 @@ fn level_shift(
     steady: Option<Steady>,
     (thresholds, params): (&Thresholds, &ScoringParams),
 ) -> Option<(Event, Vec<Option<f64>>)> {
-    let (first, last, up) = (run.first, run.last, run.up);
-    let days = last - first + 1;
-    let reaches_end = last + 1 == values.len();
-    if days < thresholds.level_shift_min_days && !(reaches_end && days >= 3) {
+    let persists = |last: usize| {
+        let days = last - run.first + 1;
+        days >= thresholds.level_shift_min_days || (last + 1 == values.len() && days >= 3)
+    };
+    let recurs = !persists(run.last);
+    if recurs && (run.first < 7 * params.weeks || !persists(recurring_end(scores, run, thresholds)))
+    {
         return None;
     }
-    let significant = |test: &StepTest| test.p < thresholds.level_shift_p && (test.t > 0.0) == up;
+    let significant =
+        |test: &StepTest| test.p < thresholds.level_shift_p && (test.t > 0.0) == run.up;
     let tested = without_short_opposite_runs(values, scores, run, thresholds);
     let mut test = best_split(&tested, run.search_from).filter(significant)?;
+    if recurs && !recurring_run_steps(&tested, run, &test, &significant) {
+        return None;
+    }
     if let Some(moved) = steady
         .and_then(|steady| like_for_like_step(&tested, &test, steady, thresholds.level_shift_p))
     {
         test = moved;
     }
     let split = test.split;
-    let frozen = frozen_baseline(values, split, params);
+    // A step found from recurring runs is a small one, the kind the scan finds, and is
+    // measured like those: against the weekday means of the two weeks its test compares.
+    let frozen = match changepoint::weekday_means(values, split).filter(|_| recurs) {
+        Some(means) => (split..values.len()).map(|d| Some(means[d % 7])).collect(),
+        None => frozen_baseline(values, split, params),
+    };
     let last = values.len() - 1;
     let sums = window_sums(values, &frozen, split, last);
     let event = Event::level_shift(split, last, sums, &test);
     Some((event, frozen))
 }
+
+/// The last day of `run` counting the flagged days that follow it while its direction
+/// recurs: every day between scores the same way (however little), and flagged days are at
+/// most [`RECURRENCE_GAP_DAYS`] apart. A step of a few percent scores over the threshold on
+/// most weekdays and under it on the weekend, and a run of it lasts a few days, then starts
+/// again; a spike is followed by days scoring either way.
+fn recurring_end(scores: &[Option<DayScore>], run: Run, thresholds: &Thresholds) -> usize {
+    let mut end = run.last;
+    let mut d = run.last + 1;
+    while d < scores.len() && d <= end + RECURRENCE_GAP_DAYS {
+        let Some(s) = scores[d] else { break };
+        if s.score == 0.0 || (s.score > 0.0) != run.up {
+            break;
+        }
+        if continues(Some(s), thresholds) == Some(run.up) {
+            end = d;
+        }
+        d += 1;
+    }
+    end
+}
+
+/// Whether a recurring run (one shorter than a level shift needs, which [`recurring_end`]
+/// carries on) begins a step at `test`'s split. The step must stand without the run's own
+/// days (a spike followed by days of ordinary noise tests as a step from its first day), the
+/// run must not exceed the step by more than [`RUN_TO_STEP_MAX`] times (a spike on top of
+/// resources starting is a spike).
+fn recurring_run_steps(
+    tested: &[Option<f64>],
+    run: Run,
+    test: &StepTest,
+    significant: &dyn Fn(&StepTest) -> bool,
+) -> bool {
+    let mut without_run = tested.to_vec();
+    without_run[run.first..=run.last].fill(None);
+    let Some(step) = step_test(&without_run, test.split, 3).filter(|s| significant(s)) else {
+        return false;
+    };
+    let run_excess = changepoint::mean_excess(tested, test.split, run.first..run.last + 1);
+    run_excess.is_some_and(|excess| excess.abs() <= RUN_TO_STEP_MAX * step.step.abs())
+}
+
+/// How many times the step (measured without them) a recurring run's first days may exceed
+/// their baseline by, on average, and still be the step's first days.
+const RUN_TO_STEP_MAX: f64 = 2.0;
+
+/// Most days between two flagged days of one recurring run: a weekend and a day.
+const RECURRENCE_GAP_DAYS: usize = 3;
 
 /// `values` with the short runs of the other direction after `run` left out, for the step
 /// test of `run`: a spike just after the first days of a drop (or a drop after a rise) is
@@ -894,6 +954,80 @@ mod tests {
             e.iter().all(|e| e.kind == Kind::LevelShift || e.first > 32),
             "{e:?}"
         );
+    }
+
+    /// Ten weeks of a 1000-a-weekday, 100-a-weekend series with noise of ±8 a day, each
+    /// day's value `x` on day `d` replaced by `f(d, x)`.
+    fn noisy_weeks(f: impl Fn(usize, f64) -> f64) -> Vec<Option<f64>> {
+        let noise = |d: usize| ((d * 37 + 11) % 17) as f64 - 8.0;
+        (0..70)
+            .map(|d| {
+                let level = if d % 7 >= 5 { 100.0 } else { 1000.0 };
+                Some(f(d, level) + noise(d))
+            })
+            .collect()
+    }
+
+    fn detect_without_pct(v: &[Option<f64>]) -> Vec<Event> {
+        let p = ScoringParams::default();
+        let score = |v: &[Option<f64>]| seasonal(v, &p);
+        let thresholds = Thresholds {
+            min_impact_pct: 0.0,
+            ..Thresholds::default()
+        };
+        find_events(v, (score(v), &score), None, (&thresholds, &p), None)
+    }
+
+    #[test]
+    fn a_step_broken_into_short_runs_is_one_level_shift_from_its_first_day() {
+        // 8% more from Monday, day 42; on Thursday and Friday of its first week traffic is
+        // 50 lower, so its first run lasts three days, its weekend scores low and the next
+        // run begins a week later: alone, each run would be a spike.
+        let v = noisy_weeks(|d, x| {
+            let quiet = if (45..47).contains(&d) { -50.0 } else { 0.0 };
+            if d >= 42 { x * 1.08 + quiet } else { x }
+        });
+        let p = ScoringParams::default();
+        let scores = seasonal(&v, &p);
+        let score = |d: usize| scores[d].unwrap().score;
+        let shown: Vec<(usize, f64)> = (42..50).map(|d| (d, score(d))).collect();
+        assert!(
+            score(44) >= 3.0 && score(45) < 2.0 && score(46) < 2.0 && score(49) >= 3.0,
+            "{shown:?}"
+        );
+        let e = detect_without_pct(&v);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].kind, Kind::LevelShift, "{e:?}");
+        // The weekend before it costs too little for its +8% to tell where it began.
+        assert!((40..=43).contains(&e[0].first), "{e:?}");
+    }
+
+    #[test]
+    fn a_spike_on_top_of_a_small_step_does_not_begin_it() {
+        // Resources costing 5% more start on Wednesday, day 51; the series costs 400 more
+        // on days 51 and 52. The step stands without the spike's days, but the spike is
+        // eight times the step: it is a spike, not the step's first days. Without the
+        // spike, the same run is the step's first days.
+        let series = |spike: f64| {
+            noisy_weeks(|d, x| {
+                let step = if d >= 51 { 0.05 * x } else { 0.0 };
+                x + step + if (51..53).contains(&d) { spike } else { 0.0 }
+            })
+        };
+        let p_max = Thresholds::default().level_shift_p;
+        let significant = |t: &StepTest| t.p < p_max && t.t > 0.0;
+        let run = Run {
+            first: 51,
+            last: 52,
+            up: true,
+            search_from: 51,
+        };
+        let test = step_test(&series(0.0), 51, 3)
+            .filter(|t| significant(t))
+            .expect("a step");
+        let steps = |v: &[Option<f64>]| recurring_run_steps(v, run, &test, &significant);
+        assert!(!steps(&series(400.0)));
+        assert!(steps(&series(0.0)));
     }
 
     #[test]
