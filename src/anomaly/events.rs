@@ -510,6 +510,10 @@ fn stretch_start(
 /// one level shift from the best split near the run's start to the end of the series, with
 /// the pre-shift seasonal baseline frozen as the expectation.
 ///
+/// A shorter run is tested when its direction recurs until it would persist
+/// ([`recurring_end`]) and it begins the step ([`recurring_run_steps`]), from a series'
+/// fifth week on; such a step's expectation is the weekday means its test compares.
+///
 /// With the like-for-like series at hand, the step begins where that series steps:
 /// significantly, the same way, from three days before the series' own split to a week
 /// after it, by at least two fifths of the series' step, and the series' own test is significant
@@ -580,10 +584,10 @@ fn recurring_end(scores: &[Option<DayScore>], run: Run, thresholds: &Thresholds)
 }
 
 /// Whether a recurring run (one shorter than a level shift needs, which [`recurring_end`]
-/// carries on) begins a step at `test`'s split. The step must stand without the run's own
-/// days (a spike followed by days of ordinary noise tests as a step from its first day), the
-/// run must not exceed the step by more than [`RUN_TO_STEP_MAX`] times (a spike on top of
-/// resources starting is a spike).
+/// carries on) begins a step at `test`'s split: the step stands without the run's own days
+/// (a spike followed by days of ordinary noise tests as a step from its first day), and the
+/// run's days exceed the level before by at most [`RUN_TO_STEP_MAX`] times that step (a
+/// spike on top of resources starting is a spike).
 fn recurring_run_steps(
     tested: &[Option<f64>],
     run: Run,
