@@ -94,6 +94,12 @@ pub struct Case {
     /// The matching detections starting within [`SAME_START_DAYS`] of its start, as
     /// "kind series from day", when there are more than one.
     pub reports: Vec<String>,
+    /// A level shift that must be found and is not found as one starting within ±1 day of
+    /// its start.
+    pub off_start: bool,
+    /// For such a level shift: the level shift naming its scope that starts nearest to it,
+    /// as "series from day (±n days)", when there is one.
+    pub nearest_level_shift: Option<String>,
 }
 
 /// Counts over all seeds, for one method.
@@ -332,6 +338,9 @@ fn score_seed(
             .filter(|d| matches(t, d))
             .min_by_key(|d| day_diff(&d.first_day, &t.first_day).abs());
         let mut reports = Vec::new();
+        let off_start = is_required
+            && t.kind == "level_shift"
+            && !hit.is_some_and(|d| starts_as_level_shift(t, d));
         if is_required {
             score.eligible += 1;
             if t.kind == "level_shift" {
@@ -370,6 +379,8 @@ fn score_seed(
             required: is_required,
             found: hit.is_some(),
             reports,
+            off_start,
+            nearest_level_shift: off_start.then(|| nearest_level_shift(t, found)).flatten(),
         });
     }
     for d in &found.anomalies {
@@ -448,10 +459,7 @@ fn record_hit(score: &mut Score, t: &TruthAnomaly, d: &Anomaly) {
     score
         .delays
         .push(day_diff(&d.first_day, &t.first_day).max(0));
-    if t.kind == "level_shift"
-        && d.kind == super::Kind::LevelShift
-        && day_diff(&d.first_day, &t.first_day).abs() <= 1
-    {
+    if starts_as_level_shift(t, d) {
         score.level_shift_start_ok += 1;
     }
     if truth_kind(d.kind) == t.kind {
@@ -463,15 +471,42 @@ fn record_hit(score: &mut Score, t: &TruthAnomaly, d: &Anomaly) {
     }
 }
 
+/// Whether `d` reports the injected level shift `t` as a level shift starting within ±1
+/// day of its start.
+fn starts_as_level_shift(t: &TruthAnomaly, d: &Anomaly) -> bool {
+    t.kind == "level_shift"
+        && d.kind == super::Kind::LevelShift
+        && day_diff(&d.first_day, &t.first_day).abs() <= 1
+}
+
+/// The level shift moving `t`'s way and naming its scope that starts nearest to its start,
+/// as "series from day (±n days)", unless that is within ±1 day.
+fn nearest_level_shift(t: &TruthAnomaly, found: &Detection) -> Option<String> {
+    let off = |d: &Anomaly| day_diff(&d.first_day, &t.first_day);
+    found
+        .anomalies
+        .iter()
+        .filter(|d| d.kind == super::Kind::LevelShift && moves_its_way_in_scope(t, d))
+        .min_by_key(|d| off(d).abs())
+        .filter(|d| off(d).abs() > 1)
+        .map(|d| format!("{} from {} ({:+} days)", d.series, d.first_day, off(d)))
+}
+
 /// A detection matches a truth anomaly when it moves the same way (the sign of its impact is
 /// the sign of the injected extra cost), starts within the injected days ±1 day (a detection
 /// that began earlier, or a level shift that runs on to the end of the data, does not match
 /// an anomaly injected later), and points at the injected scope: in its series, its parents
 /// or its top root cause.
 fn matches(t: &TruthAnomaly, d: &Anomaly) -> bool {
-    let same_way = (t.extra_cost > 0.0) == (d.impact > 0.0);
     let starts_within =
         day_diff(&d.first_day, &t.first_day) >= -1 && day_diff(&d.first_day, &t.last_day) <= 1;
+    starts_within && moves_its_way_in_scope(t, d)
+}
+
+/// The detection moves the way of `t` (the sign of its impact is the sign of the injected
+/// extra cost) and names its scope: in its series, its parents or its top root cause.
+fn moves_its_way_in_scope(t: &TruthAnomaly, d: &Anomaly) -> bool {
+    let same_way = (t.extra_cost > 0.0) == (d.impact > 0.0);
     let key = &t.scope.key;
     let in_series = d
         .series
@@ -481,7 +516,7 @@ fn matches(t: &TruthAnomaly, d: &Anomaly) -> bool {
             p.split(" / ")
                 .any(|part| part.ends_with(&format!("={key}")))
         });
-    same_way && starts_within && (in_series || root_cause_names(t, d))
+    same_way && (in_series || root_cause_names(t, d))
 }
 
 /// The top root cause (or, for account and service scopes, the series itself) names the
@@ -721,8 +756,6 @@ fn render_cases(out: &mut String, rows: &[(Method, Score)]) {
     }
 }
 
-/// The anomalies the first method missed and its false detections, one line each, so that
-/// every shortfall of the table above can be looked up in the data.
 /// The anomalies found that were reported more than once, with their reports.
 fn render_repeated(out: &mut String, method: Method, s: &Score) {
     let rows: Vec<String> = s
@@ -761,6 +794,36 @@ fn render_table(out: &mut String, title: &str, header: &str, rows: &[String]) {
     }
 }
 
+/// The level shifts to find that were not reported as one starting within ±1 day of the
+/// injected start, with the nearest level shift naming their scope.
+fn render_off_start(out: &mut String, method: Method, s: &Score) {
+    let rows: Vec<String> = s
+        .cases
+        .iter()
+        .filter(|c| c.off_start)
+        .map(|c| {
+            format!(
+                "| {} | {} {} | {} | {} | {} |",
+                c.seed,
+                c.level,
+                c.key,
+                c.first_day,
+                if c.found { "yes" } else { "no" },
+                c.nearest_level_shift.as_deref().unwrap_or("none")
+            )
+        })
+        .collect();
+    render_table(
+        out,
+        &format!("{method:?}: level shifts to find not reported from their start (±1 day)"),
+        "| seed | scope | injected start | found | nearest level shift naming the scope |\n|---:|---|---|---|---|",
+        &rows,
+    );
+}
+
+/// The anomalies the method missed, the level shifts it did not report from their start,
+/// the anomalies it reported more than once and its false detections, one line each, so
+/// that every shortfall of the table above can be looked up in the data.
 fn render_misses(out: &mut String, method: Method, s: &Score) {
     let missed: Vec<String> = s
         .cases
@@ -780,6 +843,7 @@ fn render_misses(out: &mut String, method: Method, s: &Score) {
         "| seed | kind | scope | days | impact $ | size σ |\n|---:|---|---|---|---:|---:|",
         &missed,
     );
+    render_off_start(out, method, s);
     render_repeated(out, method, s);
     let false_detections: Vec<String> = s
         .false_detections
@@ -840,6 +904,49 @@ mod tests {
         // Starting two days early or late.
         assert!(!matches(&t, &detection("2025-09-08", "2025-09-12", 120.0)));
         assert!(!matches(&t, &detection("2025-09-14", "2025-09-15", 120.0)));
+    }
+
+    #[test]
+    fn the_nearest_level_shift_naming_the_scope_is_shown_when_off_its_start() {
+        let t = TruthAnomaly {
+            kind: "level_shift".into(),
+            ..truth("2025-09-10", "2025-10-12", 300.0)
+        };
+        let shift = |first: &str, impact: f64| {
+            crate::anomaly::fixtures::anomaly(
+                Kind::LevelShift,
+                (first, "2025-10-12"),
+                900.0,
+                impact,
+            )
+        };
+        let found = |anomalies: Vec<Anomaly>| Detection {
+            method: Method::Seasonal,
+            metric: crate::cube::Metric::Amortized,
+            first_day: "2025-08-04".into(),
+            last_day: "2025-10-12".into(),
+            series_scored: 1,
+            series_days_scored: 70,
+            anomalies,
+            lifecycle: Vec::new(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        };
+        // Five days early and three days late, and one the other way on the right day.
+        let off = found(vec![
+            shift("2025-09-05", 400.0),
+            shift("2025-09-13", 250.0),
+            shift("2025-09-10", -250.0),
+        ]);
+        assert_eq!(
+            nearest_level_shift(&t, &off).as_deref(),
+            Some("account=111 from 2025-09-13 (+3 days)")
+        );
+        assert!(!starts_as_level_shift(&t, &off.anomalies[1]));
+        // One a day late is on its start.
+        let on = found(vec![shift("2025-09-11", 250.0)]);
+        assert_eq!(nearest_level_shift(&t, &on), None);
+        assert!(starts_as_level_shift(&t, &on.anomalies[0]));
     }
 
     #[test]
