@@ -19,7 +19,7 @@
 //! - [`breakdown`]: a cube as Top-N rows with `Other`, rendered as table, CSV, JSON, Markdown;
 //! - [`synth`]: seeded synthetic CUR exports with known injected anomalies and waste.
 //!
-//! Supporting modules: [`calendar`] (dates), [`format`] (format detection), [`tags`] (tag keys and the map
+//! Supporting modules: [`calendar`] (dates), [`format`](mod@format) (format detection), [`tags`] (tag keys and the map
 //! kernels), [`money`] (summation and rounding), [`render`] (text output), [`atomic`]
 //! (temp-file-and-rename writes), [`error`].
 #![deny(clippy::print_stdout, clippy::print_stderr)]

@@ -45,7 +45,7 @@ pub(crate) fn scale_floor(expected: f64) -> f64 {
 
 /// The weekday-aware seasonal baseline for every day (no scale): the median of the same
 /// weekday over the previous weeks, each carried forward to the day by the recent growth
-/// rate ([`weekly_growth`]), so that steady growth or shrinkage is expected instead of
+/// rate (`weekly_growth`), so that steady growth or shrinkage is expected instead of
 /// lagged behind.
 pub fn seasonal_baseline(values: &[Option<f64>], p: &ScoringParams) -> Vec<Option<f64>> {
     (0..values.len())

@@ -124,7 +124,7 @@ pub type Steady<'a> = &'a dyn Fn(std::ops::Range<usize>) -> Vec<Option<f64>>;
 /// counts only its own step, so the impacts of consecutive shifts add up.
 ///
 /// With `scan_p`, once no run is left, the days after the last level shift are scanned for a
-/// step too small to flag day by day ([`changepoint::strongest_shift`], significant under
+/// step too small to flag day by day (`changepoint::strongest_shift`, significant under
 /// `scan_p`); one found is a level shift like the others, and the days after it are scored
 /// again.
 pub fn find_events(

@@ -14,7 +14,7 @@
 //! 5. An anomaly seen at several levels is kept at the most specific level that explains it,
 //!    with its parents named; a change spread over many finer series (a service-wide step,
 //!    an account's spike in each of its services) is one report with those series as its
-//!    parts ([`hierarchy`]).
+//!    parts (`hierarchy`).
 //! 6. Each anomaly gets an exact additive root-cause breakdown ([`root_cause`]).
 //!
 //! A trailing day that is only partly billed (CUR lags up to 48 hours) is left out, and days

@@ -5,7 +5,7 @@
 //!
 //! Every injected anomaly is sized on the clean twin: its mean daily extra cost in robust σ
 //! of its scope's series there, so that "at least 3σ" means what the data shows, not what
-//! the generator planned. The σ is a fixed reference computed here ([`reference_scale`]),
+//! the generator planned. The σ is a fixed reference computed here (`reference_scale`),
 //! not any detector's own scale: a change to a detector must not move anomalies across the
 //! line between those it must find and those it need not.
 //!
@@ -91,7 +91,7 @@ pub struct Case {
     pub sigmas: Option<f64>,
     pub required: bool,
     pub found: bool,
-    /// The matching detections starting within [`SAME_START_DAYS`] of its start, as
+    /// The matching detections starting within `SAME_START_DAYS` of its start, as
     /// "kind series from day", when there are more than one.
     pub reports: Vec<String>,
     /// A level shift that must be found and is not found as one starting within ±1 day of
@@ -110,7 +110,7 @@ pub struct Score {
     /// Detections counted for precision: true ones and false ones.
     pub detections: usize,
     pub true_detections: usize,
-    /// Detections of a change the clean twin also has (see [`same_change`]): changes of the
+    /// Detections of a change the clean twin also has (see `same_change`): changes of the
     /// generated organisation itself, charged to the clean false-positive rate instead.
     pub twin_detections: usize,
     pub delays: Vec<i64>,
@@ -119,7 +119,7 @@ pub struct Score {
     pub level_shifts: usize,
     pub level_shift_start_ok: usize,
     /// Found injected anomalies that more than one matching detection starts within
-    /// [`SAME_START_DAYS`] of (the same change reported in several series), and of them the
+    /// `SAME_START_DAYS` of (the same change reported in several series), and of them the
     /// level shifts.
     pub repeated: usize,
     pub level_shifts_repeated: usize,
