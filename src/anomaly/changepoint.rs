@@ -148,7 +148,7 @@ pub fn step_test(values: &[Option<f64>], s: usize, min_after: usize) -> Option<S
 }
 
 /// A steady trend before the split that reaches the level after it is growth, not a step.
-fn continues_trend(values: &[Option<f64>], s: usize) -> bool {
+pub(crate) fn continues_trend(values: &[Option<f64>], s: usize) -> bool {
     let weekly = |w: usize| -> Option<f64> {
         let days: Vec<f64> = (s - 7 * w..s - 7 * (w - 1))
             .filter_map(|d| values[d])

@@ -75,6 +75,11 @@ pub struct Event {
     /// From then on this one counts only its own step (the level the next one started
     /// from against its own baseline).
     pub closed_at: Option<usize>,
+    /// A level shift of the lines billed throughout (found in the like-for-like series, the
+    /// series itself hiding it under resources starting or stopping): the first day those
+    /// lines had to be billed from. Its expected and actual cost, and its root cause, count
+    /// only the lines billed from that day to the end of the data.
+    pub lines_billed_from: Option<usize>,
 }
 
 impl Event {
@@ -97,6 +102,7 @@ impl Event {
             level_after: Some(test.level_before + test.step),
             p_value: Some(test.p),
             closed_at: None,
+            lines_billed_from: None,
         }
     }
 
@@ -465,6 +471,7 @@ fn short_event(
         level_after: None,
         p_value: None,
         closed_at: None,
+        lines_billed_from: None,
     }
 }
 

@@ -23,6 +23,7 @@
 pub mod changepoint;
 pub mod detectors;
 pub mod events;
+mod hidden_steps;
 mod hierarchy;
 pub mod like_for_like;
 pub mod quality;
@@ -331,10 +332,11 @@ fn score_all(
     options: &Options,
 ) -> Vec<SeriesResult> {
     let rows = series::rows_by_series(table, &options.levels);
+    let month_days = month_lengths(table);
     let score = |(key, values): &(SeriesKey, Vec<Option<f64>>), spiked: &AccountDays| {
         let own_rows = rows.get(key).map_or(&[][..], Vec::as_slice);
         let steady = |window| like_for_like::steady_series(table, own_rows, window, spiked);
-        score_series(values, &steady, options)
+        score_series(values, &steady, &month_days, options)
     };
     let is_account = |key: &SeriesKey| key.level == Level::Account;
     let none = AccountDays::new();
@@ -352,6 +354,16 @@ fn score_all(
         .into_iter()
         .zip(others)
         .filter_map(|(account, other)| account.or(other))
+        .collect()
+}
+
+/// The length in days of the month of each day of the table.
+fn month_lengths(table: &FineTable) -> Vec<f64> {
+    (0..table.days)
+        .map(|d| {
+            let (year, month, _) = crate::calendar::civil_from_days(table.first_day + d as i64);
+            crate::calendar::days_in_month(year, i64::from(month)) as f64
+        })
         .collect()
 }
 
@@ -377,7 +389,12 @@ fn account_spike_days<'a>(
 /// a run's test, as the scan picks the best of every split.
 const SCAN_P: f64 = 1e-3;
 
-fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Options) -> SeriesResult {
+fn score_series(
+    values: &[Option<f64>],
+    steady: events::Steady,
+    month_days: &[f64],
+    options: &Options,
+) -> SeriesResult {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     if present.iter().any(|v| v.is_nan()) {
         return SeriesResult::Skipped("contains NaN".into());
@@ -404,13 +421,18 @@ fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Option
     let days = scores.iter().flatten().count();
     // The seasonal methods also scan for steps too small to flag day by day.
     let scan_p = (options.method != Method::Zscore).then_some(SCAN_P);
-    let events = events::find_events(
+    let mut events = events::find_events(
         values,
         (scores, &score),
         Some(steady),
         (&options.thresholds, &params),
         scan_p,
     );
+    if options.method != Method::Zscore {
+        let settings = (&options.thresholds, &params);
+        let hidden = hidden_steps::hidden_level_shift(&events, steady, month_days, settings);
+        events.extend(hidden);
+    }
     SeriesResult::Scored { days, events }
 }
 

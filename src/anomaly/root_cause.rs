@@ -6,13 +6,13 @@
 //! mean baseline. The detector's baseline is a median; the difference between the two is
 //! shown as its own line, so the listed amounts always sum exactly to the anomaly's impact.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use super::changepoint;
 use super::events::{Event, Kind};
-use super::series::{FineTable, OPERATION, REGION, RESOURCE, SeriesKey, USAGE_TYPE};
+use super::series::{FineRow, FineTable, OPERATION, REGION, RESOURCE, SeriesKey, USAGE_TYPE};
 use crate::money::CompensatedSum;
 
 /// One line of a root-cause breakdown.
@@ -58,7 +58,12 @@ pub fn root_cause(
     (weeks, explain): (usize, f64),
 ) -> RootCause {
     let (first, last, impact) = (event.first, event.last, event.impact());
-    let since = if since + 7 <= first { since } else { 0 };
+    let since = match event.lines_billed_from {
+        Some(from) => from,
+        None if since + 7 <= first => since,
+        None => 0,
+    };
+    let counted = counted_lines(table, key, event);
     let reference = |t: usize, k: usize| -> Option<usize> {
         let offset = 7 * (k + (t - first) / 7);
         t.checked_sub(offset).filter(|d| *d >= since)
@@ -92,7 +97,7 @@ pub fn root_cause(
         .collect();
     let step_actual_weight = actual_weights(table, event, &step_weight, weeks);
     let mut step_deltas: BTreeMap<[u32; 4], CompensatedSum> = BTreeMap::new();
-    for row in table.rows.iter().filter(|r| key.matches(r)) {
+    for row in table.rows.iter().filter(|r| key.matches(r) && counted(r)) {
         let id = [
             row.keys[USAGE_TYPE],
             row.keys[REGION],
@@ -167,6 +172,37 @@ pub fn root_cause(
     RootCause {
         contributors: list_until_explained(table, deltas, impact, explain),
         lifecycle_share,
+    }
+}
+
+/// Which of the series' rows an event counts: all of them, or for a level shift of the
+/// lines billed throughout, those of the lines billed from its first day to the end of the
+/// data.
+fn counted_lines<'a>(
+    table: &'a FineTable,
+    key: &SeriesKey,
+    event: &Event,
+) -> impl Fn(&FineRow) -> bool + 'a {
+    let mut lifetime: HashMap<[u32; 6], (u32, u32)> = HashMap::new();
+    if event.lines_billed_from.is_some() {
+        for row in table
+            .rows
+            .iter()
+            .filter(|r| key.matches(r) && r.value != 0.0)
+        {
+            let span = lifetime.entry(row.keys).or_insert((row.day, row.day));
+            span.0 = span.0.min(row.day);
+            span.1 = span.1.max(row.day);
+        }
+    }
+    let from = event.lines_billed_from;
+    let last = table.days.saturating_sub(1) as u32;
+    move |row: &FineRow| {
+        from.is_none_or(|from| {
+            lifetime
+                .get(&row.keys)
+                .is_some_and(|(born, died)| *born as usize <= from && *died >= last)
+        })
     }
 }
 
@@ -341,6 +377,7 @@ mod tests {
             level_after: None,
             p_value: None,
             closed_at: None,
+            lines_billed_from: None,
         };
         root_cause(table, &key, &event, 0, (4, 0.9))
     }
@@ -363,6 +400,7 @@ mod tests {
             level_after: None,
             p_value: None,
             closed_at: None,
+            lines_billed_from: None,
         };
         let cause = root_cause(&table, &key, &spike, 20, (4, 0.9));
         assert_eq!(cause.contributors.len(), 1, "{cause:?}");
@@ -433,6 +471,7 @@ mod tests {
             level_after: Some(150.0),
             p_value: None,
             closed_at: Some(35),
+            lines_billed_from: None,
         };
         let cause = root_cause(&table, &key, &first_shift, 0, (2, 0.9));
         assert_eq!(cause.contributors.len(), 1, "{cause:?}");
@@ -445,6 +484,7 @@ mod tests {
         // Not closed, db-1's later saving of 300 would count in it.
         let open = Event {
             closed_at: None,
+            lines_billed_from: None,
             actual: 30.0 * 150.0 - 15.0 * 20.0,
             ..first_shift
         };

@@ -1,0 +1,261 @@
+//! Level shifts a series hides: a step of what the lines billed throughout cost, cancelled
+//! in the series' own sum by resources starting or stopping around it.
+//!
+//! A usage type whose existing resources cost 8% more from one day, while others stop a week
+//! later, shows no step in its daily sum: the two weeks after the step hold the stop too.
+//! The series' own search ([`super::events::find_events`]) cannot see it; the like-for-like
+//! series ([`super::like_for_like`]) — the lines billed throughout a step test's window —
+//! can. Once the series' own events are found, every split from the series' fifth week on is
+//! tested on the like-for-like series of its window, and the strongest significant step
+//! that no level shift of the series already starts at is one more level shift, counted on
+//! the lines billed from two weeks before it to the end of the data.
+//!
+//! Usage priced per month (storage by the GB-month) costs more per day in a shorter month:
+//! its like-for-like series steps by the ratio of the two months' lengths on the first of a
+//! month. A step counts only when it is also significant with each day's cost scaled by its
+//! month's length, which removes such a step and keeps one of usage priced by the unit.
+
+use super::changepoint::{
+    STEP_WINDOW_DAYS, StepTest, continues_trend, mean_excess, step_test, weekday_means,
+};
+use super::detectors::ScoringParams;
+use super::events::{Event, Kind, Steady, Thresholds, window_sums};
+
+/// p-value under which a step of the lines billed throughout is a level shift the series
+/// hides: stricter than the series' own scan, as many more splits and series are tested.
+const HIDDEN_STEP_P: f64 = 1e-5;
+
+/// Days in the mean month: month-length scaling keeps a day's cost near its own size.
+const MEAN_MONTH_DAYS: f64 = 365.25 / 12.0;
+
+/// The strongest step of the lines billed throughout its test's window, from the series'
+/// fifth week on, when none of the series' level shifts in `found` starts within a day of
+/// it. It passes when it is significant (under [`HIDDEN_STEP_P`], and under the level-shift
+/// p-value with each day scaled by its month's length, `month_days`), is not the
+/// continuation of the trend of those lines (either way), is still there in the last week, and its
+/// impact — on the lines billed from two weeks before it to the end of the data, against
+/// the weekday means of those two weeks — is over the thresholds. Its event counts only
+/// those lines ([`Event::lines_billed_from`]).
+pub fn hidden_level_shift(
+    found: &[Event],
+    steady: Steady,
+    month_days: &[f64],
+    (thresholds, params): (&Thresholds, &ScoringParams),
+) -> Option<Event> {
+    let n = month_days.len();
+    let first = (7 * params.weeks).max(STEP_WINDOW_DAYS);
+    if n < first + 7 {
+        return None;
+    }
+    let (best, lines) = strongest_step(n, first, steady, month_days)?;
+    let s = best.split;
+    let already_found = found
+        .iter()
+        .any(|e| e.kind == Kind::LevelShift && e.first.abs_diff(s) <= 1);
+    let per_month = scaled_by_month_length(&lines, month_days);
+    if already_found || continues_trend(&lines, s) || continues_trend(&per_month, s) {
+        return None;
+    }
+    let billed_from = s - STEP_WINDOW_DAYS;
+    let lines = steady(billed_from..n);
+    let means = weekday_means(&lines, s)?;
+    let baseline: Vec<Option<f64>> = (s..n).map(|d| Some(means[d % 7])).collect();
+    let sums = window_sums(&lines, &baseline, s, n - 1);
+    let persists = mean_excess(&lines, s, n - 7..n)
+        .is_some_and(|m| m * best.step > 0.0 && m.abs() >= 0.5 * best.step.abs());
+    let event = Event {
+        lines_billed_from: Some(billed_from),
+        ..Event::level_shift(s, n - 1, sums, &best)
+    };
+    let pct_ok = event
+        .impact_pct()
+        .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
+    (persists && event.impact().abs() >= thresholds.min_impact && pct_ok).then_some(event)
+}
+
+/// The step test with the largest |t| among the splits from `first` to a week before the
+/// end, on the like-for-like series of each week's splits (the lines billed from two weeks
+/// before the week to two weeks after it), significant under [`HIDDEN_STEP_P`] and, with
+/// each day scaled by its month's length, under `p_month`; with that series.
+fn strongest_step(
+    n: usize,
+    first: usize,
+    steady: Steady,
+    month_days: &[f64],
+) -> Option<(StepTest, Vec<Option<f64>>)> {
+    let mut best: Option<(StepTest, Vec<Option<f64>>)> = None;
+    for week in (first..=n - 7).step_by(7) {
+        let lines = steady(week - STEP_WINDOW_DAYS..(week + 7 + STEP_WINDOW_DAYS).min(n));
+        let per_month = scaled_by_month_length(&lines, month_days);
+        for s in week..(week + 7).min(n - 6) {
+            let Some(test) = step_test(&lines, s, 5).filter(|t| t.p < HIDDEN_STEP_P) else {
+                continue;
+            };
+            let same_way = |m: &StepTest| m.p < HIDDEN_STEP_P && (m.t > 0.0) == (test.t > 0.0);
+            if !step_test(&per_month, s, 5).is_some_and(|m| same_way(&m)) {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(b, _)| test.t.abs() > b.t.abs()) {
+                best = Some((test, lines.clone()));
+            }
+        }
+    }
+    best
+}
+
+/// Each day's value times its month's length over the mean month's: usage priced per month
+/// costs the same every day.
+fn scaled_by_month_length(values: &[Option<f64>], month_days: &[f64]) -> Vec<Option<f64>> {
+    values
+        .iter()
+        .zip(month_days)
+        .map(|(v, days)| v.map(|v| v * days / MEAN_MONTH_DAYS))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::like_for_like::{AccountDays, rows_of, steady_series};
+    use super::super::root_cause::root_cause;
+    use super::super::series::{FineRow, FineTable, Level, SeriesKey};
+    use super::*;
+    use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
+
+    /// A line's cost on a day, `None` when it is not billed.
+    type Cost<'a> = &'a dyn Fn(usize) -> Option<f64>;
+
+    /// A table over 70 days from `start` with one line per `(resource, cost)`: `cost(day)` is
+    /// the line's cost that day, `None` when it is not billed; and the key of its total.
+    fn table_of(start: (i64, i64, i64), lines: &[(u32, Cost)]) -> (FineTable, SeriesKey) {
+        let mut rows = Vec::new();
+        for day in 0..70 {
+            for (resource, cost) in lines {
+                if let Some(value) = cost(day) {
+                    let keys = [0, 0, 0, 0, 0, *resource];
+                    let day = day as u32;
+                    rows.push(FineRow {
+                        day,
+                        currency: 1,
+                        keys,
+                        value,
+                    });
+                }
+            }
+        }
+        let strings = ["", "USD", "vol-a", "vol-b", "vol-c"]
+            .map(String::from)
+            .to_vec();
+        let first_day = days_from_civil(start.0, start.1, start.2);
+        let table = FineTable {
+            first_day,
+            days: 70,
+            strings,
+            rows,
+            missing_days: Vec::new(),
+        };
+        let total = SeriesKey {
+            level: Level::Total,
+            currency: 1,
+            parts: Vec::new(),
+        };
+        (table, total)
+    }
+
+    /// The level shift [`hidden_level_shift`] finds in `table`'s total, with `found` already
+    /// found in it.
+    fn hidden(table: &FineTable, total: &SeriesKey, found: &[Event]) -> Option<Event> {
+        let rows = rows_of(table, total);
+        let steady = |window| steady_series(table, &rows, window, &AccountDays::new());
+        let month_days: Vec<f64> = (0..table.days)
+            .map(|d| {
+                let (y, m, _) = civil_from_days(table.first_day + d as i64);
+                days_in_month(y, i64::from(m)) as f64
+            })
+            .collect();
+        let settings = (&Thresholds::default(), &ScoringParams::default());
+        hidden_level_shift(found, &steady, &month_days, settings)
+    }
+
+    /// ±2% of day-to-day noise, the same on every run.
+    fn noise(day: usize, line: usize) -> f64 {
+        1.0 + ((day * 37 + line * 11) % 11) as f64 / 250.0 - 0.02
+    }
+
+    /// Line 2 costs 20% more from day 44; line 3 stops after day 50; line 4 starts on day 20.
+    fn step_hidden_by_a_stop(day: usize) -> [Option<f64>; 3] {
+        let weekday = if day % 7 < 5 { 100.0 } else { 40.0 };
+        let step = if day >= 44 { 1.2 } else { 1.0 };
+        [
+            Some(weekday * step * noise(day, 2)),
+            (day <= 50).then(|| 60.0 * noise(day, 3)),
+            (day >= 20).then(|| 30.0 * noise(day, 4)),
+        ]
+    }
+
+    #[test]
+    fn a_step_of_existing_lines_hidden_by_lines_stopping_is_found_from_its_first_day() {
+        let line = |i: usize| move |day: usize| step_hidden_by_a_stop(day)[i];
+        let (a, b, c) = (line(0), line(1), line(2));
+        let (table, total) = table_of((2025, 8, 4), &[(2, &a), (3, &b), (4, &c)]);
+        // The series' own step test at day 44 sees the stop, not the step.
+        let mut values = table.empty_series();
+        for row in &table.rows {
+            *values[row.day as usize].as_mut().unwrap() += row.value;
+        }
+        let own = step_test(&values, 44, 5).unwrap();
+        assert!(own.t < 0.0, "{own:?}");
+
+        let event = hidden(&table, &total, &[]).expect("a hidden level shift");
+        assert_eq!(
+            (event.first, event.last, event.kind),
+            (44, 69, Kind::LevelShift)
+        );
+        assert_eq!(event.lines_billed_from, Some(30));
+        // Line 2's 20% (line 4 started on day 20, before the lines' first day, and counts).
+        let extra: f64 = (44..70).map(|d| 0.2 / 1.2 * a(d).unwrap()).sum();
+        assert!(
+            (event.impact() / extra - 1.0).abs() < 0.1,
+            "{} vs {extra}",
+            event.impact()
+        );
+
+        // Its root cause counts the lines billed throughout only, and sums to its impact.
+        let cause = root_cause(&table, &total, &event, 0, (4, 0.9));
+        assert_eq!(cause.contributors[0].resource, "vol-a");
+        assert!(cause.contributors.iter().all(|c| c.resource != "vol-b"));
+        let sum: f64 = cause.contributors.iter().map(|c| c.delta).sum();
+        assert!((sum - event.impact()).abs() < 1e-9 * event.impact().abs());
+        assert!(
+            cause.lifecycle_share.abs() < 0.05,
+            "{}",
+            cause.lifecycle_share
+        );
+
+        // A level shift of the series found from the next day already reports it.
+        let found = Event {
+            first: 45,
+            ..event.clone()
+        };
+        assert_eq!(hidden(&table, &total, &[found]), None);
+    }
+
+    #[test]
+    fn usage_priced_per_month_does_not_step_on_the_first_of_a_month() {
+        // Storage of a fixed size priced by the GB-month, from 2026-01-04: its daily cost is
+        // 10.7% higher in February (day 28 on) than in January, and lower again in March.
+        let first_day = days_from_civil(2026, 1, 4);
+        let per_month = |day: usize| {
+            let (y, m, _) = civil_from_days(first_day + day as i64);
+            Some(3100.0 / days_in_month(y, i64::from(m)) as f64 * noise(day, 2))
+        };
+        let (table, total) = table_of((2026, 1, 4), &[(2, &per_month)]);
+        assert_eq!(hidden(&table, &total, &[]), None);
+
+        // The same line priced by the unit, costing 25% more from February on, steps there.
+        let priced_by_unit =
+            |day: usize| Some(if day >= 28 { 125.0 } else { 100.0 } * noise(day, 2));
+        let (table, total) = table_of((2026, 1, 4), &[(2, &priced_by_unit)]);
+        let event = hidden(&table, &total, &[]).expect("a hidden level shift");
+        assert_eq!(event.first, 28);
+    }
+}
