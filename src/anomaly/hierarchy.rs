@@ -65,8 +65,9 @@ pub fn most_specific(mut found: Vec<(SeriesKey, Event)>) -> Vec<Report> {
 
 /// For each report, the larger one it is part of, if any: one covering its series
 /// ([`covers`]), of the same change ([`part_of`]), and able to hold parts (`can_host`: not
-/// a change of resources starting or stopping). Largest first, so a report that is part of
-/// another holds no parts itself. An organisation-wide
+/// a change of resources starting or stopping), in another series (two level shifts of one
+/// series are two changes). Largest first, so a report that is part of another holds no
+/// parts itself. An organisation-wide
 /// step shows in each account under half of it, and is one change, not one per account.
 pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
     let mut order: Vec<usize> = (0..reports.len()).collect();
@@ -83,6 +84,7 @@ pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
         host[i] = order[..rank].iter().copied().find(|&j| {
             can_host[j]
                 && host[j].is_none()
+                && reports[j].key != reports[i].key
                 && (covers(&reports[j], &reports[i].key)
                     || same_step_of_a_service(&reports[j], &reports[i])
                     || same_spike_of_an_account(&reports[j], &reports[i]))
