@@ -75,11 +75,10 @@ pub struct Event {
     /// From then on this one counts only its own step (the level the next one started
     /// from against its own baseline).
     pub closed_at: Option<usize>,
-    /// A level shift of the lines billed throughout (found in the like-for-like series, the
-    /// series itself hiding it under resources starting or stopping): the first day those
-    /// lines had to be billed from. Its expected and actual cost, and its root cause, count
-    /// only the lines billed from that day to the end of the data.
-    pub lines_billed_from: Option<usize>,
+    /// A change of the lines billed throughout, which the series itself hides under
+    /// resources starting or stopping ([`super::hidden`]): the first and last day those lines
+    /// are billed on. Its expected and actual cost, and its root cause, count only them.
+    pub lines_billed: Option<(usize, usize)>,
 }
 
 impl Event {
@@ -102,7 +101,7 @@ impl Event {
             level_after: Some(test.level_before + test.step),
             p_value: Some(test.p),
             closed_at: None,
-            lines_billed_from: None,
+            lines_billed: None,
         }
     }
 
@@ -426,24 +425,24 @@ pub(crate) fn window_sums(
     (expected, actual)
 }
 
-fn flagged(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
+pub(crate) fn flagged(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
     let s = score?;
     (s.score.abs() >= thresholds.min_score).then_some(s.score > 0.0)
 }
 
-fn continues(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
+pub(crate) fn continues(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
     let s = score?;
     (s.score.abs() >= thresholds.continue_score.min(thresholds.min_score)).then_some(s.score > 0.0)
 }
 
-fn passes(event: &Event, thresholds: &Thresholds) -> bool {
+pub(crate) fn passes(event: &Event, thresholds: &Thresholds) -> bool {
     let pct_ok = event
         .impact_pct()
         .is_none_or(|p| p.abs() >= thresholds.min_impact_pct);
     event.impact().abs() >= thresholds.min_impact && pct_ok
 }
 
-fn short_event(
+pub(crate) fn short_event(
     values: &[Option<f64>],
     scores: &[Option<DayScore>],
     first: usize,
@@ -471,7 +470,7 @@ fn short_event(
         level_after: None,
         p_value: None,
         closed_at: None,
-        lines_billed_from: None,
+        lines_billed: None,
     }
 }
 

@@ -238,7 +238,7 @@ mod tests {
             level_after: None,
             p_value: None,
             closed_at: None,
-            lines_billed_from: None,
+            lines_billed: None,
         }
     }
 

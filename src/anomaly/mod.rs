@@ -23,7 +23,7 @@
 pub mod changepoint;
 pub mod detectors;
 pub mod events;
-mod hidden_steps;
+mod hidden;
 mod hierarchy;
 pub mod like_for_like;
 pub mod quality;
@@ -437,8 +437,10 @@ fn score_series(
     );
     if options.method != Method::Zscore {
         let settings = (&options.thresholds, &params);
-        let hidden = hidden_steps::hidden_level_shift(&events, steady, month_days, settings);
-        events.extend(hidden);
+        let step = hidden::hidden_level_shift(&events, steady, month_days, settings);
+        events.extend(step);
+        let spikes = hidden::hidden_spikes(&events, steady, values.len(), settings);
+        events.extend(spikes);
     }
     SeriesResult::Scored { days, events }
 }

@@ -58,8 +58,8 @@ pub fn root_cause(
     (weeks, explain): (usize, f64),
 ) -> RootCause {
     let (first, last, impact) = (event.first, event.last, event.impact());
-    let since = match event.lines_billed_from {
-        Some(from) => from,
+    let since = match event.lines_billed {
+        Some((from, _)) => from,
         None if since + 7 <= first => since,
         None => 0,
     };
@@ -175,16 +175,16 @@ pub fn root_cause(
     }
 }
 
-/// Which of the series' rows an event counts: all of them, or for a level shift of the
-/// lines billed throughout, those of the lines billed from its first day to the end of the
-/// data.
+/// Which of the series' rows an event counts: all of them, or for a change of the lines
+/// billed throughout ([`Event::lines_billed`]), those of the lines billed on its first and
+/// last day and every day between.
 fn counted_lines<'a>(
     table: &'a FineTable,
     key: &SeriesKey,
     event: &Event,
 ) -> impl Fn(&FineRow) -> bool + 'a {
     let mut lifetime: HashMap<[u32; 6], (u32, u32)> = HashMap::new();
-    if event.lines_billed_from.is_some() {
+    if event.lines_billed.is_some() {
         for row in table
             .rows
             .iter()
@@ -195,13 +195,12 @@ fn counted_lines<'a>(
             span.1 = span.1.max(row.day);
         }
     }
-    let from = event.lines_billed_from;
-    let last = table.days.saturating_sub(1) as u32;
+    let billed = event.lines_billed;
     move |row: &FineRow| {
-        from.is_none_or(|from| {
+        billed.is_none_or(|(first, last)| {
             lifetime
                 .get(&row.keys)
-                .is_some_and(|(born, died)| *born as usize <= from && *died >= last)
+                .is_some_and(|(born, died)| *born as usize <= first && *died as usize >= last)
         })
     }
 }
@@ -377,7 +376,7 @@ mod tests {
             level_after: None,
             p_value: None,
             closed_at: None,
-            lines_billed_from: None,
+            lines_billed: None,
         };
         root_cause(table, &key, &event, 0, (4, 0.9))
     }
@@ -400,7 +399,7 @@ mod tests {
             level_after: None,
             p_value: None,
             closed_at: None,
-            lines_billed_from: None,
+            lines_billed: None,
         };
         let cause = root_cause(&table, &key, &spike, 20, (4, 0.9));
         assert_eq!(cause.contributors.len(), 1, "{cause:?}");
@@ -471,7 +470,7 @@ mod tests {
             level_after: Some(150.0),
             p_value: None,
             closed_at: Some(35),
-            lines_billed_from: None,
+            lines_billed: None,
         };
         let cause = root_cause(&table, &key, &first_shift, 0, (2, 0.9));
         assert_eq!(cause.contributors.len(), 1, "{cause:?}");
@@ -484,7 +483,7 @@ mod tests {
         // Not closed, db-1's later saving of 300 would count in it.
         let open = Event {
             closed_at: None,
-            lines_billed_from: None,
+            lines_billed: None,
             actual: 30.0 * 150.0 - 15.0 * 20.0,
             ..first_shift
         };

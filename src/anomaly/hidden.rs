@@ -1,14 +1,22 @@
-//! Level shifts a series hides: a step of what the lines billed throughout cost, cancelled
-//! in the series' own sum by resources starting or stopping around it.
+//! Changes a series hides: a step or a spike of what the lines billed throughout cost,
+//! cancelled in the series' own sum by resources starting or stopping around it.
 //!
 //! A usage type whose existing resources cost 8% more from one day, while others stop a week
-//! later, shows no step in its daily sum: the two weeks after the step hold the stop too.
-//! The series' own search ([`super::events::find_events`]) cannot see it; the like-for-like
-//! series ([`super::like_for_like`]) — the lines billed throughout a step test's window —
-//! can. Once the series' own events are found, every split from the series' fifth week on is
-//! tested on the like-for-like series of its window, and the strongest significant step
-//! that no level shift of the series already starts at is one more level shift, counted on
-//! the lines billed from two weeks before it to the end of the data.
+//! later, shows no step in its daily sum: the two weeks after the step hold the stop too. An
+//! account whose resources cost 20% more for three days while others stop shows no spike:
+//! the spike lifts the account back to where it was. The series' own search
+//! ([`super::events::find_events`]) cannot see either; the like-for-like series
+//! ([`super::like_for_like`]) — the lines billed throughout a window — can. Once the series'
+//! own events are found, from the series' fifth week on:
+//!
+//! - every split is tested on the like-for-like series of its step test's window, and the
+//!   strongest significant step that no level shift of the series already starts at is one
+//!   more level shift ([`hidden_level_shift`]), counted on the lines billed from two weeks
+//!   before it to the end of the data;
+//! - every day is scored on the like-for-like series of the four weeks before its week to
+//!   the week after it, and a short run that no event of the series already covers is one
+//!   more spike or drop ([`hidden_spikes`]), counted on the lines billed from those four
+//!   weeks to its last day.
 //!
 //! Usage priced per month (storage by the GB-month) costs more per day in a shorter month:
 //! its like-for-like series steps by the ratio of the two months' lengths on the first of a
@@ -18,8 +26,10 @@
 use super::changepoint::{
     STEP_WINDOW_DAYS, StepTest, continues_trend, mean_excess, step_test, weekday_means,
 };
-use super::detectors::ScoringParams;
-use super::events::{Event, Kind, Steady, Thresholds, window_sums};
+use super::detectors::{ScoringParams, seasonal};
+use super::events::{
+    Event, Kind, Steady, Thresholds, continues, flagged, passes, short_event, window_sums,
+};
 
 /// p-value under which a step of the lines billed throughout is a level shift the series
 /// hides: stricter than the series' own scan, as many more splits and series are tested.
@@ -35,7 +45,7 @@ const MEAN_MONTH_DAYS: f64 = 365.25 / 12.0;
 /// continuation of the trend of those lines (either way), is still there in the last week, and its
 /// impact — on the lines billed from two weeks before it to the end of the data, against
 /// the weekday means of those two weeks — is over the thresholds. Its event counts only
-/// those lines ([`Event::lines_billed_from`]).
+/// those lines ([`Event::lines_billed`]).
 pub fn hidden_level_shift(
     found: &[Event],
     steady: Steady,
@@ -64,13 +74,94 @@ pub fn hidden_level_shift(
     let persists = mean_excess(&lines, s, n - 7..n)
         .is_some_and(|m| m * best.step > 0.0 && m.abs() >= 0.5 * best.step.abs());
     let event = Event {
-        lines_billed_from: Some(billed_from),
+        lines_billed: Some((billed_from, n - 1)),
         ..Event::level_shift(s, n - 1, sums, &best)
     };
     let pct_ok = event
         .impact_pct()
         .is_none_or(|pct| pct.abs() >= thresholds.min_impact_pct);
     (persists && event.impact().abs() >= thresholds.min_impact && pct_ok).then_some(event)
+}
+
+/// The spikes and drops of the lines billed throughout that no event in `found` covers,
+/// from the series' fifth week on: for each week, the lines billed from four weeks before it
+/// to a week after it (or the end of the data), scored by the seasonal detector. A run of
+/// flagged days starting within the week, shorter than a level shift and followed by a day
+/// that is not part of it, is a spike or drop of those lines when it passes the thresholds,
+/// no event of the series of its direction overlaps it, and no level shift of its direction
+/// starts within the four weeks before it ([`covers`]). It is measured on the lines billed
+/// from four weeks before its week to its last day, and its event counts only those
+/// ([`Event::lines_billed`]).
+pub fn hidden_spikes(
+    found: &[Event],
+    steady: Steady,
+    n: usize,
+    (thresholds, params): (&Thresholds, &ScoringParams),
+) -> Vec<Event> {
+    let history = 7 * params.weeks;
+    let mut hidden: Vec<Event> = Vec::new();
+    for week in (history..n).step_by(7) {
+        let window = week - history..(week + 14).min(n);
+        let lines = steady(window.clone());
+        let scores = seasonal(&lines, params);
+        let mut t = week;
+        while t < (week + 7).min(n) {
+            let Some(up) = flagged(scores[t], thresholds) else {
+                t += 1;
+                continue;
+            };
+            let mut end = t;
+            while end + 1 < window.end && flagged(scores[end + 1], thresholds) == Some(up) {
+                end += 1;
+            }
+            if end + 1 < window.end && continues(scores[end + 1], thresholds) == Some(up) {
+                end += 1;
+            }
+            let short = end + 1 - t < thresholds.level_shift_min_days && end + 1 < window.end;
+            let event =
+                measured_on_lines_billed_to_its_end(steady, (window.start, t, end), up, params);
+            let covered = found
+                .iter()
+                .chain(&hidden)
+                .any(|e| covers(e, &event, history));
+            if short && !covered && passes(&event, thresholds) {
+                hidden.push(event);
+            }
+            t = end + 1;
+        }
+    }
+    hidden
+}
+
+/// The spike or drop of the lines billed from `from` to its last day, `end`, from `first`
+/// on: lines stopping in the week after it had it too, while they ran.
+fn measured_on_lines_billed_to_its_end(
+    steady: Steady,
+    (from, first, end): (usize, usize, usize),
+    up: bool,
+    params: &ScoringParams,
+) -> Event {
+    let lines = steady(from..end + 1);
+    let scores = seasonal(&lines, params);
+    Event {
+        lines_billed: Some((from, end)),
+        ..short_event(&lines, &scores, first, end, up)
+    }
+}
+
+/// Whether `event` already reports the change of `hidden`, or makes it: a spike or drop of
+/// its direction overlapping its days, or a level shift of its direction starting from
+/// `history` days before it to a day after its last. The like-for-like series is not moved to
+/// a level shift's new level, so the weeks after a step of its lines look like more of it.
+fn covers(event: &Event, hidden: &Event, history: usize) -> bool {
+    let same_way = (event.impact() > 0.0) == (hidden.impact() > 0.0);
+    let overlaps = event.first <= hidden.last && hidden.first <= event.last;
+    let starts_before = event.first + history >= hidden.first && event.first <= hidden.last + 1;
+    same_way
+        && match event.kind {
+            Kind::LevelShift => starts_before,
+            Kind::Spike | Kind::Drop => overlaps,
+        }
 }
 
 /// The step test with the largest |t| among the splits from `first` to a week before the
@@ -210,7 +301,7 @@ mod tests {
             (event.first, event.last, event.kind),
             (44, 69, Kind::LevelShift)
         );
-        assert_eq!(event.lines_billed_from, Some(30));
+        assert_eq!(event.lines_billed, Some((30, 69)));
         // Line 2's 20% (line 4 started on day 20, before the lines' first day, and counts).
         let extra: f64 = (44..70).map(|d| 0.2 / 1.2 * a(d).unwrap()).sum();
         assert!(
