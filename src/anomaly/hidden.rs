@@ -269,7 +269,8 @@ mod tests {
 
     /// ±2% of day-to-day noise, the same on every run.
     fn noise(day: usize, line: usize) -> f64 {
-        1.0 + ((day * 37 + line * 11) % 11) as f64 / 250.0 - 0.02
+        let hash = ((day * 7919 + line * 104_729) as u64).wrapping_mul(2_654_435_761) % (1 << 32);
+        1.0 + 0.04 * (hash as f64 / (1u64 << 32) as f64 - 0.5)
     }
 
     /// Line 2 costs 20% more from day 44; line 3 stops after day 50; line 4 starts on day 20.
@@ -348,5 +349,106 @@ mod tests {
         let (table, total) = table_of((2026, 1, 4), &[(2, &priced_by_unit)]);
         let event = hidden(&table, &total, &[]).expect("a hidden level shift");
         assert_eq!(event.first, 28);
+    }
+
+    /// The series' own events in `table`'s total (the seasonal method, as detection runs it),
+    /// and the spikes and drops [`hidden_spikes`] finds beside them.
+    fn own_and_hidden_spikes(table: &FineTable, total: &SeriesKey) -> (Vec<Event>, Vec<Event>) {
+        let rows = rows_of(table, total);
+        let steady = |window| steady_series(table, &rows, window, &AccountDays::new());
+        let mut values = table.empty_series();
+        for row in &table.rows {
+            *values[row.day as usize].as_mut().unwrap() += row.value;
+        }
+        let (thresholds, params) = (Thresholds::default(), ScoringParams::default());
+        let score = |v: &[Option<f64>]| seasonal(v, &params);
+        let own = super::super::events::find_events(
+            &values,
+            (score(&values), &score),
+            Some(&steady),
+            (&thresholds, &params),
+            Some(1e-3),
+        );
+        let hidden = hidden_spikes(&own, &steady, values.len(), (&thresholds, &params));
+        (own, hidden)
+    }
+
+    /// Line 2 costs 50% more on days 58 to 60 (a Wednesday to a Friday), as much as line 3,
+    /// which stops after day 57, cost; line 4 stops after day 60.
+    fn spike_hidden_by_stops(day: usize) -> [Option<f64>; 3] {
+        let weekday = if day % 7 < 5 { 100.0 } else { 40.0 };
+        let spike = if (58..=60).contains(&day) { 1.5 } else { 1.0 };
+        [
+            Some(weekday * spike * noise(day, 2)),
+            (day <= 57).then(|| weekday / 2.0 * noise(day, 3)),
+            (day <= 60).then(|| 30.0 * noise(day, 4)),
+        ]
+    }
+
+    #[test]
+    fn a_spike_of_existing_lines_while_others_stop_is_found_on_its_days() {
+        let line = |i: usize| move |day: usize| spike_hidden_by_stops(day)[i];
+        let (a, b, c) = (line(0), line(1), line(2));
+        let (table, total) = table_of((2025, 8, 4), &[(2, &a), (3, &b), (4, &c)]);
+        let (own, hidden) = own_and_hidden_spikes(&table, &total);
+        // The series' own search does not see it: it sees the lines stopping.
+        let on_its_days = |e: &&Event| e.first <= 60 && e.last >= 58 && e.impact() > 0.0;
+        assert!(!own.iter().any(|e| on_its_days(&e)), "{own:?}");
+
+        assert_eq!(hidden.len(), 1, "{hidden:?}");
+        let spike = &hidden[0];
+        assert_eq!((spike.first, spike.last, spike.kind), (58, 60, Kind::Spike));
+        // Measured on the lines billed from four weeks before its week to its last day: line
+        // 4, which stops on that day, is among them; line 3 is not.
+        assert_eq!(spike.lines_billed, Some((28, 60)));
+        let extra: f64 = (58..=60).map(|d| a(d).unwrap() / 3.0).sum();
+        assert!(
+            (spike.impact() / extra - 1.0).abs() < 0.15,
+            "{} vs {extra}",
+            spike.impact()
+        );
+        let cause = root_cause(&table, &total, spike, 0, (4, 0.9));
+        assert_eq!(cause.contributors[0].resource, "vol-a");
+        assert!(cause.contributors.iter().all(|c| c.resource != "vol-b"));
+    }
+
+    #[test]
+    fn a_hidden_change_already_reported_or_made_by_a_step_is_not_reported_again() {
+        let event = |first: usize, last: usize, kind: Kind, impact: f64| Event {
+            kind,
+            ..Event::level_shift(
+                first,
+                last,
+                (100.0, 100.0 + impact),
+                &StepTest {
+                    split: first,
+                    t: 5.0,
+                    p: 1e-6,
+                    level_before: 10.0,
+                    step: 1.0,
+                },
+            )
+        };
+        let hidden = event(40, 42, Kind::Drop, -60.0);
+        // A drop overlapping it, or a level shift down in the four weeks before it.
+        assert!(covers(&event(42, 43, Kind::Drop, -80.0), &hidden, 28));
+        assert!(covers(
+            &event(12, 69, Kind::LevelShift, -500.0),
+            &hidden,
+            28
+        ));
+        // A spike on its days, a drop after it, a level shift up, or one five weeks before.
+        assert!(!covers(&event(40, 41, Kind::Spike, 80.0), &hidden, 28));
+        assert!(!covers(&event(44, 45, Kind::Drop, -80.0), &hidden, 28));
+        assert!(!covers(
+            &event(30, 69, Kind::LevelShift, 500.0),
+            &hidden,
+            28
+        ));
+        assert!(!covers(
+            &event(5, 69, Kind::LevelShift, -500.0),
+            &hidden,
+            28
+        ));
     }
 }

@@ -251,13 +251,6 @@ pub fn detect_in_table(table: &FineTable, options: &Options, notes: Vec<String>)
         match result {
             SeriesResult::Skipped(reason) => add_skip(&mut skipped, reason, key.label(table)),
             SeriesResult::Scored { days, events } => {
-                if let Ok(want) = std::env::var("DEBUG_SERIES") {
-                    if key.label(table).contains(&want) {
-                        for e in &events {
-                            eprintln!("DEBUG {} {:?}", key.label(table), e);
-                        }
-                    }
-                }
                 scored += 1;
                 scored_days += days;
                 found.extend(events.into_iter().map(|e| (key.clone(), e)));
