@@ -29,54 +29,120 @@ pub type AccountDays = HashSet<(u32, usize)>;
 /// the window, times the ratio of the other lines' cost that day to their own weekday means:
 /// they moved as the rest did. A day on which every line is an account's spike is `None`, as
 /// are days missing from the export and days outside the window.
+///
+/// Reads the series' rows once; for many windows of one series, read them once with
+/// [`SeriesLines::new`].
 pub fn steady_series(
     table: &FineTable,
     rows: &[u32],
     window: Range<usize>,
     spiked: &AccountDays,
 ) -> Vec<Option<f64>> {
-    let lines = steady_lines(table, rows, &window);
-    let mut series: Vec<Option<f64>> = table
-        .empty_series()
-        .into_iter()
-        .enumerate()
-        .map(|(day, v)| v.filter(|_| window.contains(&day)))
-        .collect();
-    for (keys, days) in &lines {
-        for (day, value) in window.clone().zip(days) {
-            if let Some(v) = series[day].as_mut()
-                && !spiked.contains(&(keys[ACCOUNT], day))
-            {
-                *v += value;
+    SeriesLines::new(table, rows).steady_series(table, window, spiked)
+}
+
+/// The lines of one series, each with its first and last day billed (at a non-zero cost) and
+/// its daily cost, read once for the many windows a series' like-for-like series is asked
+/// for.
+pub struct SeriesLines {
+    /// In key order.
+    lines: Vec<Line>,
+}
+
+struct Line {
+    keys: [u32; 6],
+    billed: Option<(usize, usize)>,
+    /// Cost per day of the table.
+    cost: Vec<f64>,
+}
+
+impl SeriesLines {
+    /// The lines of a series' `rows` (indexes into the table's rows).
+    pub fn new(table: &FineTable, rows: &[u32]) -> SeriesLines {
+        let mut index: HashMap<[u32; 6], usize> = HashMap::new();
+        let mut lines: Vec<Line> = Vec::new();
+        for row in rows.iter().map(|&i| &table.rows[i as usize]) {
+            let at = *index.entry(row.keys).or_insert_with(|| {
+                lines.push(Line {
+                    keys: row.keys,
+                    billed: None,
+                    cost: vec![0.0; table.days],
+                });
+                lines.len() - 1
+            });
+            let line = &mut lines[at];
+            let day = row.day as usize;
+            line.cost[day] += row.value;
+            if row.value != 0.0 {
+                let (born, died) = line.billed.get_or_insert((day, day));
+                *born = (*born).min(day);
+                *died = (*died).max(day);
             }
         }
+        lines.sort_unstable_by_key(|line| line.keys);
+        SeriesLines { lines }
     }
-    if spiked.is_empty() {
-        return series;
-    }
-    let weekday_means: Vec<[f64; 7]> = lines
-        .iter()
-        .map(|(keys, days)| {
-            let usual = |d: usize| series[d].is_some() && !spiked.contains(&(keys[ACCOUNT], d));
-            weekday_means(days, &window, &usual)
-        })
-        .collect();
-    for day in window {
-        let Some(others) = series[day] else { continue };
-        let (mut others_level, mut spiked_level) = (0.0, 0.0);
-        for ((keys, _), means) in lines.iter().zip(&weekday_means) {
-            if spiked.contains(&(keys[ACCOUNT], day)) {
-                spiked_level += means[day % 7];
-            } else {
-                others_level += means[day % 7];
+
+    /// The like-for-like series of these lines within `window` ([`steady_series`]).
+    pub fn steady_series(
+        &self,
+        table: &FineTable,
+        window: Range<usize>,
+        spiked: &AccountDays,
+    ) -> Vec<Option<f64>> {
+        let window = window.start.min(table.days)..window.end.min(table.days);
+        let last = window.end.saturating_sub(1).max(window.start);
+        let lines: Vec<([u32; 6], &[f64])> = self
+            .lines
+            .iter()
+            .filter(|line| {
+                line.billed
+                    .is_some_and(|(born, died)| born <= window.start && died >= last)
+            })
+            .map(|line| (line.keys, &line.cost[window.clone()]))
+            .collect();
+        let mut series: Vec<Option<f64>> = table
+            .empty_series()
+            .into_iter()
+            .enumerate()
+            .map(|(day, v)| v.filter(|_| window.contains(&day)))
+            .collect();
+        for (keys, days) in &lines {
+            for (day, value) in window.clone().zip(days.iter()) {
+                if let Some(v) = series[day].as_mut()
+                    && !spiked.contains(&(keys[ACCOUNT], day))
+                {
+                    *v += value;
+                }
             }
         }
-        if spiked_level > 0.0 {
-            series[day] =
-                (others_level > 0.0).then(|| others + spiked_level * others / others_level);
+        if spiked.is_empty() {
+            return series;
         }
+        let weekday_means: Vec<[f64; 7]> = lines
+            .iter()
+            .map(|(keys, days)| {
+                let usual = |d: usize| series[d].is_some() && !spiked.contains(&(keys[ACCOUNT], d));
+                weekday_means(days, &window, &usual)
+            })
+            .collect();
+        for day in window {
+            let Some(others) = series[day] else { continue };
+            let (mut others_level, mut spiked_level) = (0.0, 0.0);
+            for ((keys, _), means) in lines.iter().zip(&weekday_means) {
+                if spiked.contains(&(keys[ACCOUNT], day)) {
+                    spiked_level += means[day % 7];
+                } else {
+                    others_level += means[day % 7];
+                }
+            }
+            if spiked_level > 0.0 {
+                series[day] =
+                    (others_level > 0.0).then(|| others + spiked_level * others / others_level);
+            }
+        }
+        series
     }
-    series
 }
 
 /// The indexes of the table's rows that belong to `key`'s series, for [`steady_series`]
@@ -85,37 +151,6 @@ pub fn rows_of(table: &FineTable, key: &SeriesKey) -> Vec<u32> {
     (0..table.rows.len() as u32)
         .filter(|&i| key.matches(&table.rows[i as usize]))
         .collect()
-}
-
-/// The daily cost within `window` of each line among `rows` (indexes into the table's rows)
-/// billed from the window's first day or before to its last day or after, in line order.
-fn steady_lines(
-    table: &FineTable,
-    rows: &[u32],
-    window: &Range<usize>,
-) -> Vec<([u32; 6], Vec<f64>)> {
-    let rows = || rows.iter().map(|&i| &table.rows[i as usize]);
-    let mut lifetime: HashMap<[u32; 6], (u32, u32)> = HashMap::new();
-    for row in rows().filter(|r| r.value != 0.0) {
-        let span = lifetime.entry(row.keys).or_insert((row.day, row.day));
-        span.0 = span.0.min(row.day);
-        span.1 = span.1.max(row.day);
-    }
-    let last = window.end.saturating_sub(1).max(window.start);
-    let steady = |keys: &[u32; 6]| {
-        lifetime
-            .get(keys)
-            .is_some_and(|(born, died)| *born as usize <= window.start && *died as usize >= last)
-    };
-    let mut cost: HashMap<[u32; 6], Vec<f64>> = HashMap::new();
-    for row in rows().filter(|r| window.contains(&(r.day as usize)) && steady(&r.keys)) {
-        cost.entry(row.keys)
-            .or_insert_with(|| vec![0.0; window.len()])[row.day as usize - window.start] +=
-            row.value;
-    }
-    let mut lines: Vec<([u32; 6], Vec<f64>)> = cost.into_iter().collect();
-    lines.sort_unstable_by_key(|(keys, _)| *keys);
-    lines
 }
 
 /// A line's mean cost on each weekday (indexed by `day % 7`) over the days of `window` for

@@ -335,7 +335,13 @@ fn score_all(
     let month_days = month_lengths(table);
     let score = |(key, values): &(SeriesKey, Vec<Option<f64>>), spiked: &AccountDays| {
         let own_rows = rows.get(key).map_or(&[][..], Vec::as_slice);
-        let steady = |window| like_for_like::steady_series(table, own_rows, window, spiked);
+        // Read once, when the series first needs a like-for-like series.
+        let lines = std::cell::OnceCell::new();
+        let steady = |window| {
+            lines
+                .get_or_init(|| like_for_like::SeriesLines::new(table, own_rows))
+                .steady_series(table, window, spiked)
+        };
         score_series(values, &steady, &month_days, options)
     };
     let is_account = |key: &SeriesKey| key.level == Level::Account;
