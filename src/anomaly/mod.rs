@@ -11,11 +11,13 @@
 //!    from its start — where the lines billed on both sides of it step
 //!    ([`like_for_like`]), so resources starting or stopping nearby do not set it. Events
 //!    under the $ and % thresholds are dropped.
-//! 5. An anomaly seen at several levels is kept at the most specific level that explains it,
+//! 5. A step or a spike of the lines billed throughout that resources starting or stopping
+//!    cancel in the series' own sum is searched on the like-for-like series (`hidden`).
+//! 6. An anomaly seen at several levels is kept at the most specific level that explains it,
 //!    with its parents named; a change spread over many finer series (a service-wide step,
 //!    an account's spike in each of its services) is one report with those series as its
 //!    parts (`hierarchy`).
-//! 6. Each anomaly gets an exact additive root-cause breakdown ([`root_cause`]).
+//! 7. Each anomaly gets an exact additive root-cause breakdown ([`root_cause`]).
 //!
 //! A trailing day that is only partly billed (CUR lags up to 48 hours) is left out, and days
 //! missing from the export are gaps, not zeros.
@@ -168,6 +170,17 @@ pub struct Anomaly {
     /// Share of the impact from resources that started (no cost in the baseline weeks) or
     /// stopped (no cost during the anomaly).
     pub lifecycle_share: f64,
+    /// A change the series' own cost hides, measured like for like: its expected and actual
+    /// cost, impact and root cause count only the lines billed on every day of this span.
+    pub like_for_like: Option<LinesBilled>,
+}
+
+/// The days the lines an anomaly is measured on are billed on, first and last
+/// ([`Anomaly::like_for_like`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LinesBilled {
+    pub from: String,
+    pub to: String,
 }
 
 /// Series not scored, and why.
@@ -550,6 +563,10 @@ fn to_anomaly(
         parts: Vec::new(),
         root_cause: cause.contributors,
         lifecycle_share: cause.lifecycle_share,
+        like_for_like: e.lines_billed.map(|(from, to)| LinesBilled {
+            from: day_label(table, from),
+            to: day_label(table, to),
+        }),
     }
 }
 
@@ -660,6 +677,15 @@ mod tests {
             render::series_with_parts(&a),
             "account=111 (with 2 finer series)"
         );
+        a.like_for_like = Some(LinesBilled {
+            from: "2025-08-24".into(),
+            to: "2025-10-12".into(),
+        });
+        assert_eq!(
+            render::series_with_parts(&a),
+            "account=111 (with 2 finer series) (like for like)"
+        );
+        a.like_for_like = None;
         let detection = Detection {
             method: Method::Seasonal,
             metric: Metric::Amortized,
@@ -708,6 +734,7 @@ pub(crate) mod fixtures {
             parts: Vec::new(),
             root_cause: Vec::new(),
             lifecycle_share: 0.0,
+            like_for_like: None,
         }
     }
 

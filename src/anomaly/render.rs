@@ -71,6 +71,14 @@ pub fn table(d: &Detection) -> String {
         if !a.parts.is_empty() {
             let _ = writeln!(out, "    includes: {}", a.parts.join("; "));
         }
+        if let Some(lines) = &a.like_for_like {
+            let _ = writeln!(
+                out,
+                "    like for like: the lines billed from {} to {} (resources starting or \
+                 stopping hide it in the series' own cost)",
+                lines.from, lines.to
+            );
+        }
         for c in &a.root_cause {
             let _ = writeln!(
                 out,
@@ -106,11 +114,16 @@ pub fn table(d: &Detection) -> String {
 }
 
 /// The series of an anomaly, with how many finer series moved with it when some did:
-/// `service=AmazonRDS (with 7 finer series)`.
+/// `service=AmazonRDS (with 7 finer series)`. A change measured like for like says so:
+/// `service=AWSDataTransfer (like for like)`.
 pub fn series_with_parts(a: &Anomaly) -> String {
-    match a.parts.len() {
+    let series = match a.parts.len() {
         0 => a.series.clone(),
         n => format!("{} (with {n} finer series)", a.series),
+    };
+    match a.like_for_like {
+        Some(_) => format!("{series} (like for like)"),
+        None => series,
     }
 }
 
