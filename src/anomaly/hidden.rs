@@ -206,44 +206,22 @@ fn scaled_by_month_length(values: &[Option<f64>], month_days: &[f64]) -> Vec<Opt
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{Cost, resource_table};
     use super::super::like_for_like::{AccountDays, rows_of, steady_series};
     use super::super::root_cause::root_cause;
-    use super::super::series::{FineRow, FineTable, Level, SeriesKey};
+    use super::super::series::{FineTable, Level, SeriesKey};
     use super::*;
     use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
 
-    /// A line's cost on a day, `None` when it is not billed.
-    type Cost<'a> = &'a dyn Fn(usize) -> Option<f64>;
-
-    /// A table over 70 days from `start` with one line per `(resource, cost)`: `cost(day)` is
-    /// the line's cost that day, `None` when it is not billed; and the key of its total.
-    fn table_of(start: (i64, i64, i64), lines: &[(u32, Cost)]) -> (FineTable, SeriesKey) {
-        let mut rows = Vec::new();
-        for day in 0..70 {
-            for (resource, cost) in lines {
-                if let Some(value) = cost(day) {
-                    let keys = [0, 0, 0, 0, 0, *resource];
-                    let day = day as u32;
-                    rows.push(FineRow {
-                        day,
-                        currency: 1,
-                        keys,
-                        value,
-                    });
-                }
-            }
-        }
-        let strings = ["", "USD", "vol-a", "vol-b", "vol-c"]
-            .map(String::from)
-            .to_vec();
+    /// A table over 70 days from `start` with one line per resource: `vol-a`, `vol-b` and
+    /// `vol-c` (strings 2, 3 and 4); and the key of its total.
+    fn table_of(start: (i64, i64, i64), lines: &[Cost]) -> (FineTable, SeriesKey) {
+        let named: Vec<(&str, Cost)> = ["vol-a", "vol-b", "vol-c"]
+            .into_iter()
+            .zip(lines.iter().copied())
+            .collect();
         let first_day = days_from_civil(start.0, start.1, start.2);
-        let table = FineTable {
-            first_day,
-            days: 70,
-            strings,
-            rows,
-            missing_days: Vec::new(),
-        };
+        let table = resource_table(first_day, 70, &named);
         let total = SeriesKey {
             level: Level::Total,
             currency: 1,
@@ -288,7 +266,7 @@ mod tests {
     fn a_step_of_existing_lines_hidden_by_lines_stopping_is_found_from_its_first_day() {
         let line = |i: usize| move |day: usize| step_hidden_by_a_stop(day)[i];
         let (a, b, c) = (line(0), line(1), line(2));
-        let (table, total) = table_of((2025, 8, 4), &[(2, &a), (3, &b), (4, &c)]);
+        let (table, total) = table_of((2025, 8, 4), &[&a, &b, &c]);
         // The series' own step test at day 44 sees the stop, not the step.
         let mut values = table.empty_series();
         for row in &table.rows {
@@ -340,13 +318,13 @@ mod tests {
             let (y, m, _) = civil_from_days(first_day + day as i64);
             Some(3100.0 / days_in_month(y, i64::from(m)) as f64 * noise(day, 2))
         };
-        let (table, total) = table_of((2026, 1, 4), &[(2, &per_month)]);
+        let (table, total) = table_of((2026, 1, 4), &[&per_month]);
         assert_eq!(hidden(&table, &total, &[]), None);
 
         // The same line priced by the unit, costing 25% more from February on, steps there.
         let priced_by_unit =
             |day: usize| Some(if day >= 28 { 125.0 } else { 100.0 } * noise(day, 2));
-        let (table, total) = table_of((2026, 1, 4), &[(2, &priced_by_unit)]);
+        let (table, total) = table_of((2026, 1, 4), &[&priced_by_unit]);
         let event = hidden(&table, &total, &[]).expect("a hidden level shift");
         assert_eq!(event.first, 28);
     }
@@ -389,7 +367,7 @@ mod tests {
     fn a_spike_of_existing_lines_while_others_stop_is_found_on_its_days() {
         let line = |i: usize| move |day: usize| spike_hidden_by_stops(day)[i];
         let (a, b, c) = (line(0), line(1), line(2));
-        let (table, total) = table_of((2025, 8, 4), &[(2, &a), (3, &b), (4, &c)]);
+        let (table, total) = table_of((2025, 8, 4), &[&a, &b, &c]);
         let (own, hidden) = own_and_hidden_spikes(&table, &total);
         // The series' own search does not see it: it sees the lines stopping.
         let on_its_days = |e: &&Event| e.first <= 60 && e.last >= 58 && e.impact() > 0.0;

@@ -710,7 +710,41 @@ mod tests {
 
 #[cfg(test)]
 pub(crate) mod fixtures {
+    use super::series::{FineRow, FineTable};
     use super::{Anomaly, Kind, Level};
+
+    /// A resource's cost on a day, `None` when it is not billed.
+    pub type Cost<'a> = &'a dyn Fn(usize) -> Option<f64>;
+
+    /// A table over `days` days from day number `first_day` with one line per resource
+    /// (`(name, cost)`), all of account and service 0: the resource of the `i`-th is string
+    /// `2 + i`.
+    pub fn resource_table(first_day: i64, days: usize, resources: &[(&str, Cost)]) -> FineTable {
+        let mut strings = vec![String::new(), "USD".to_string()];
+        let mut rows = Vec::new();
+        for (name, cost) in resources {
+            strings.push(name.to_string());
+            let keys = [0, 0, 0, 0, 0, (strings.len() - 1) as u32];
+            for day in 0..days {
+                if let Some(value) = cost(day) {
+                    let day = day as u32;
+                    rows.push(FineRow {
+                        day,
+                        currency: 1,
+                        keys,
+                        value,
+                    });
+                }
+            }
+        }
+        FineTable {
+            first_day,
+            days,
+            strings,
+            rows,
+            missing_days: Vec::new(),
+        }
+    }
 
     /// An anomaly of `account=111` over `days` (first and last), expected `expected` over
     /// them and `impact` above it, without root cause.

@@ -315,7 +315,8 @@ fn list_until_explained(
 
 #[cfg(test)]
 mod tests {
-    use super::super::series::{FineRow, Level};
+    use super::super::fixtures::{Cost, resource_table};
+    use super::super::series::Level;
     use super::*;
 
     /// The total series of the test tables (currency id 1).
@@ -327,33 +328,16 @@ mod tests {
         }
     }
 
-    /// 50 days of resources with a daily cost each (`None`: not billed that day).
+    /// 50 days of resources with a daily cost each (`None`: not billed that day), named
+    /// `db-0`, `db-1`, ….
     fn table(resources: &[&dyn Fn(usize) -> Option<f64>]) -> FineTable {
-        let mut strings = vec![String::new(), "USD".to_string()];
-        let mut rows = Vec::new();
-        for (i, cost) in resources.iter().enumerate() {
-            strings.push(format!("db-{i}"));
-            let id = (strings.len() - 1) as u32;
-            for day in 0..50 {
-                if let Some(value) = cost(day) {
-                    let keys = [0, 0, 0, 0, 0, id];
-                    let day = day as u32;
-                    rows.push(FineRow {
-                        day,
-                        currency: 1,
-                        keys,
-                        value,
-                    });
-                }
-            }
-        }
-        FineTable {
-            first_day: 0,
-            days: 50,
-            strings,
-            rows,
-            missing_days: Vec::new(),
-        }
+        let names: Vec<String> = (0..resources.len()).map(|i| format!("db-{i}")).collect();
+        let named: Vec<(&str, Cost)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(resources.iter().copied())
+            .collect();
+        resource_table(0, 50, &named)
     }
 
     fn shift_from_day_30(table: &FineTable) -> RootCause {
