@@ -40,12 +40,12 @@ const MEAN_MONTH_DAYS: f64 = 365.25 / 12.0;
 
 /// The strongest step of the lines billed throughout its test's window, from the series'
 /// fifth week on, when none of the series' level shifts in `found` starts within a day of
-/// it. It passes when it is significant (under [`HIDDEN_STEP_P`], and under the level-shift
-/// p-value with each day scaled by its month's length, `month_days`), is not the
-/// continuation of the trend of those lines (either way), is still there in the last week, and its
-/// impact — on the lines billed from two weeks before it to the end of the data, against
-/// the weekday means of those two weeks — is over the thresholds. Its event counts only
-/// those lines ([`Event::lines_billed`]).
+/// it. It passes when it is significant under [`HIDDEN_STEP_P`] (also with each day scaled
+/// by its month's length, `month_days`), is not the continuation of the trend of those
+/// lines (either way), is still there in the last week, and its impact — on the lines
+/// billed from two weeks before it to the end of the data, against the weekday means of
+/// those two weeks — is over the thresholds. Its event counts only those lines
+/// ([`Event::lines_billed`]).
 pub fn hidden_level_shift(
     found: &[Event],
     steady: Steady,
@@ -118,14 +118,16 @@ pub fn hidden_spikes(
                 end += 1;
             }
             let short = end + 1 - t < thresholds.level_shift_min_days && end + 1 < window.end;
-            let event =
-                measured_on_lines_billed_to_its_end(steady, (window.start, t, end), up, params);
-            let covered = found
-                .iter()
-                .chain(&hidden)
-                .any(|e| covers(e, &event, history));
-            if short && !covered && passes(&event, thresholds) {
-                hidden.push(event);
+            if short {
+                let event =
+                    measured_on_lines_billed_to_its_end(steady, (window.start, t, end), up, params);
+                let covered = found
+                    .iter()
+                    .chain(&hidden)
+                    .any(|e| covers(e, &event, history));
+                if !covered && passes(&event, thresholds) {
+                    hidden.push(event);
+                }
             }
             t = end + 1;
         }
@@ -166,8 +168,8 @@ fn covers(event: &Event, hidden: &Event, history: usize) -> bool {
 
 /// The step test with the largest |t| among the splits from `first` to a week before the
 /// end, on the like-for-like series of each week's splits (the lines billed from two weeks
-/// before the week to two weeks after it), significant under [`HIDDEN_STEP_P`] and, with
-/// each day scaled by its month's length, under `p_month`; with that series.
+/// before the week to two weeks after it), significant under [`HIDDEN_STEP_P`], also with
+/// each day scaled by its month's length; with that series.
 fn strongest_step(
     n: usize,
     first: usize,
