@@ -178,13 +178,7 @@ pub fn find_events(
             t += 1;
             continue;
         };
-        let mut end = t;
-        while end + 1 < scores.len() && flagged(scores[end + 1], thresholds) == Some(sign) {
-            end += 1;
-        }
-        if end + 1 < scores.len() && continues(scores[end + 1], thresholds) == Some(sign) {
-            end += 1;
-        }
+        let end = run_end(&scores, t, sign, thresholds);
         let run = Run {
             first: t,
             last: end,
@@ -430,7 +424,26 @@ pub(crate) fn flagged(score: Option<DayScore>, thresholds: &Thresholds) -> Optio
     (s.score.abs() >= thresholds.min_score).then_some(s.score > 0.0)
 }
 
-pub(crate) fn continues(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
+/// The last day of the run of days flagged `up`'s way that starts on `first`, with the day
+/// after it when that day still scores the same way over the continue score (the tail of a
+/// spike belongs to it).
+pub(crate) fn run_end(
+    scores: &[Option<DayScore>],
+    first: usize,
+    up: bool,
+    thresholds: &Thresholds,
+) -> usize {
+    let mut end = first;
+    while end + 1 < scores.len() && flagged(scores[end + 1], thresholds) == Some(up) {
+        end += 1;
+    }
+    if end + 1 < scores.len() && continues(scores[end + 1], thresholds) == Some(up) {
+        end += 1;
+    }
+    end
+}
+
+fn continues(score: Option<DayScore>, thresholds: &Thresholds) -> Option<bool> {
     let s = score?;
     (s.score.abs() >= thresholds.continue_score.min(thresholds.min_score)).then_some(s.score > 0.0)
 }

@@ -28,7 +28,7 @@ use super::changepoint::{
 };
 use super::detectors::{ScoringParams, seasonal};
 use super::events::{
-    Event, Kind, Steady, Thresholds, continues, flagged, passes, short_event, window_sums,
+    Event, Kind, Steady, Thresholds, flagged, passes, run_end, short_event, window_sums,
 };
 
 /// p-value under which a step of the lines billed throughout is a level shift the series
@@ -110,13 +110,8 @@ pub fn hidden_spikes(
                 t += 1;
                 continue;
             };
-            let mut end = t;
-            while end + 1 < window.end && flagged(scores[end + 1], thresholds) == Some(up) {
-                end += 1;
-            }
-            if end + 1 < window.end && continues(scores[end + 1], thresholds) == Some(up) {
-                end += 1;
-            }
+            // Days outside the window have no score, so the run ends within it.
+            let end = run_end(&scores, t, up, thresholds);
             let short = end + 1 - t < thresholds.level_shift_min_days && end + 1 < window.end;
             if short {
                 let event =
@@ -237,12 +232,7 @@ mod tests {
     fn hidden(table: &FineTable, total: &SeriesKey, found: &[Event]) -> Option<Event> {
         let rows = rows_of(table, total);
         let steady = |window| steady_series(table, &rows, window, &AccountDays::new());
-        let month_days: Vec<f64> = (0..table.days)
-            .map(|d| {
-                let (y, m, _) = civil_from_days(table.first_day + d as i64);
-                days_in_month(y, i64::from(m)) as f64
-            })
-            .collect();
+        let month_days = super::super::month_lengths(table);
         let settings = (&Thresholds::default(), &ScoringParams::default());
         hidden_level_shift(found, &steady, &month_days, settings)
     }

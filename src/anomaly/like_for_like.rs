@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::series::{ACCOUNT, FineTable, SeriesKey};
+use super::series::{ACCOUNT, FineRow, FineTable, SeriesKey};
 
 /// Days an account spiked or dropped as a whole: (account id, day index).
 pub type AccountDays = HashSet<(u32, usize)>;
@@ -74,9 +74,7 @@ impl SeriesLines {
             let day = row.day as usize;
             line.cost[day] += row.value;
             if row.value != 0.0 {
-                let (born, died) = line.billed.get_or_insert((day, day));
-                *born = (*born).min(day);
-                *died = (*died).max(day);
+                widen(line.billed.get_or_insert((day, day)), day);
             }
         }
         lines.sort_unstable_by_key(|line| line.keys);
@@ -143,6 +141,30 @@ impl SeriesLines {
         }
         series
     }
+}
+
+/// Widens a line's first and last day billed to take in `day`.
+fn widen((born, died): &mut (usize, usize), day: usize) {
+    *born = (*born).min(day);
+    *died = (*died).max(day);
+}
+
+/// The lines (keys) among `rows` billed at a non-zero cost on day `first` or before and on
+/// day `last` or after: the lines a like-for-like series over `first..=last` counts.
+pub fn lines_billed_throughout<'a>(
+    rows: impl Iterator<Item = &'a FineRow>,
+    (first, last): (usize, usize),
+) -> HashSet<[u32; 6]> {
+    let mut billed: HashMap<[u32; 6], (usize, usize)> = HashMap::new();
+    for row in rows.filter(|r| r.value != 0.0) {
+        let day = row.day as usize;
+        widen(billed.entry(row.keys).or_insert((day, day)), day);
+    }
+    billed
+        .into_iter()
+        .filter(|(_, (born, died))| *born <= first && *died >= last)
+        .map(|(keys, _)| keys)
+        .collect()
 }
 
 /// The indexes of the table's rows that belong to `key`'s series, for [`steady_series`]

@@ -6,12 +6,13 @@
 //! mean baseline. The detector's baseline is a median; the difference between the two is
 //! shown as its own line, so the listed amounts always sum exactly to the anomaly's impact.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::changepoint;
 use super::events::{Event, Kind};
+use super::like_for_like;
 use super::series::{FineRow, FineTable, OPERATION, REGION, RESOURCE, SeriesKey, USAGE_TYPE};
 use crate::money::CompensatedSum;
 
@@ -178,30 +179,15 @@ pub fn root_cause(
 /// Which of the series' rows an event counts: all of them, or for a change of the lines
 /// billed throughout ([`Event::lines_billed`]), those of the lines billed on its first and
 /// last day and every day between.
-fn counted_lines<'a>(
-    table: &'a FineTable,
-    key: &SeriesKey,
-    event: &Event,
-) -> impl Fn(&FineRow) -> bool + 'a {
-    let mut lifetime: HashMap<[u32; 6], (u32, u32)> = HashMap::new();
-    if event.lines_billed.is_some() {
-        for row in table
-            .rows
-            .iter()
-            .filter(|r| key.matches(r) && r.value != 0.0)
-        {
-            let span = lifetime.entry(row.keys).or_insert((row.day, row.day));
-            span.0 = span.0.min(row.day);
-            span.1 = span.1.max(row.day);
-        }
-    }
-    let billed = event.lines_billed;
+fn counted_lines(table: &FineTable, key: &SeriesKey, event: &Event) -> impl Fn(&FineRow) -> bool {
+    let counted = event.lines_billed.map(|span| {
+        let rows = table.rows.iter().filter(|r| key.matches(r));
+        like_for_like::lines_billed_throughout(rows, span)
+    });
     move |row: &FineRow| {
-        billed.is_none_or(|(first, last)| {
-            lifetime
-                .get(&row.keys)
-                .is_some_and(|(born, died)| *born as usize <= first && *died as usize >= last)
-        })
+        counted
+            .as_ref()
+            .is_none_or(|lines| lines.contains(&row.keys))
     }
 }
 
