@@ -105,6 +105,11 @@ pub struct AnomalyQualityArgs {
     )]
     pub holdout: Vec<u64>,
 
+    /// Seeds of clean January–March quarters, on which every anomaly reported is a false
+    /// positive (usage priced per month bills more per day in February).
+    #[arg(long, value_delimiter = ',', default_value = "77,78,79,80,81")]
+    pub quarters: Vec<u64>,
+
     /// Folder for the generated datasets (reused when present).
     #[arg(long)]
     pub work: PathBuf,

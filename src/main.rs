@@ -270,6 +270,15 @@ fn anomaly_quality(args: cli::AnomalyQualityArgs) -> anyhow::Result<ExitCode> {
         let holdout = quality::measure(&args.holdout, Method::Seasonal, &setup, &args.work)?;
         table.push_str(&quality::render_holdout(&holdout, &args.holdout));
     }
+    if !args.quarters.is_empty() {
+        let mut rows = Vec::new();
+        for method in [Method::Seasonal, Method::Zscore] {
+            let quarters =
+                quality::measure_clean_quarters(&args.quarters, method, &setup, &args.work)?;
+            rows.push((method, quarters));
+        }
+        table.push_str(&quality::render_clean_quarters(&rows, &args.quarters));
+    }
     let page = format!(
         "{}{table}",
         include_str!("../docs/anomaly-detection.head.md")

@@ -18,10 +18,9 @@
 //!   more spike or drop ([`hidden_spikes`]), counted on the lines billed from those four
 //!   weeks to its last day.
 //!
-//! Usage priced per month (storage by the GB-month) costs more per day in a shorter month:
-//! its like-for-like series steps by the ratio of the two months' lengths on the first of a
-//! month. A step counts only when it is also significant with each day's cost scaled by its
-//! month's length, which removes such a step and keeps one of usage priced by the unit.
+//! Usage priced per month (storage by the GB-month) costs more per day in a shorter month;
+//! the table it reads is in mean-month cost ([`super::series`]), so such usage shows no step
+//! on the first of a month here either.
 
 use super::changepoint::{
     STEP_WINDOW_DAYS, StepTest, continues_trend, mean_excess, step_test, weekday_means,
@@ -35,35 +34,29 @@ use super::events::{
 /// hides: stricter than the series' own scan, as many more splits and series are tested.
 const HIDDEN_STEP_P: f64 = 1e-5;
 
-/// Days in the mean month: month-length scaling keeps a day's cost near its own size.
-const MEAN_MONTH_DAYS: f64 = 365.25 / 12.0;
-
 /// The strongest step of the lines billed throughout its test's window, from the series'
 /// fifth week on, when none of the series' level shifts in `found` starts within a day of
-/// it. It passes when it is significant under [`HIDDEN_STEP_P`] (also with each day scaled
-/// by its month's length, `month_days`), is not the continuation of the trend of those
-/// lines (either way), is still there in the last week, and its impact — on the lines
+/// it. It passes when it is significant under [`HIDDEN_STEP_P`], is not the continuation of
+/// the trend of those lines, is still there in the last week, and its impact — on the lines
 /// billed from two weeks before it to the end of the data, against the weekday means of
 /// those two weeks — is over the thresholds. Its event counts only those lines
 /// ([`Event::lines_billed`]).
 pub fn hidden_level_shift(
     found: &[Event],
     steady: Steady,
-    month_days: &[f64],
+    n: usize,
     (thresholds, params): (&Thresholds, &ScoringParams),
 ) -> Option<Event> {
-    let n = month_days.len();
     let first = (7 * params.weeks).max(STEP_WINDOW_DAYS);
     if n < first + 7 {
         return None;
     }
-    let (best, lines) = strongest_step(n, first, steady, month_days)?;
+    let (best, lines) = strongest_step(n, first, steady)?;
     let s = best.split;
     let already_found = found
         .iter()
         .any(|e| e.kind == Kind::LevelShift && e.first.abs_diff(s) <= 1);
-    let per_month = scaled_by_month_length(&lines, month_days);
-    if already_found || continues_trend(&lines, s) || continues_trend(&per_month, s) {
+    if already_found || continues_trend(&lines, s) {
         return None;
     }
     let billed_from = s - STEP_WINDOW_DAYS;
@@ -163,26 +156,16 @@ fn covers(event: &Event, hidden: &Event, history: usize) -> bool {
 
 /// The step test with the largest |t| among the splits from `first` to a week before the
 /// end, on the like-for-like series of each week's splits (the lines billed from two weeks
-/// before the week to two weeks after it), significant under [`HIDDEN_STEP_P`], also with
-/// each day scaled by its month's length; with that series.
-fn strongest_step(
-    n: usize,
-    first: usize,
-    steady: Steady,
-    month_days: &[f64],
-) -> Option<(StepTest, Vec<Option<f64>>)> {
+/// before the week to two weeks after it), significant under [`HIDDEN_STEP_P`]; with that
+/// series.
+fn strongest_step(n: usize, first: usize, steady: Steady) -> Option<(StepTest, Vec<Option<f64>>)> {
     let mut best: Option<(StepTest, Vec<Option<f64>>)> = None;
     for week in (first..=n - 7).step_by(7) {
         let lines = steady(week - STEP_WINDOW_DAYS..(week + 7 + STEP_WINDOW_DAYS).min(n));
-        let per_month = scaled_by_month_length(&lines, month_days);
         for s in week..(week + 7).min(n - 6) {
             let Some(test) = step_test(&lines, s, 5).filter(|t| t.p < HIDDEN_STEP_P) else {
                 continue;
             };
-            let same_way = |m: &StepTest| m.p < HIDDEN_STEP_P && (m.t > 0.0) == (test.t > 0.0);
-            if !step_test(&per_month, s, 5).is_some_and(|m| same_way(&m)) {
-                continue;
-            }
             if best.as_ref().is_none_or(|(b, _)| test.t.abs() > b.t.abs()) {
                 best = Some((test, lines.clone()));
             }
@@ -191,19 +174,9 @@ fn strongest_step(
     best
 }
 
-/// Each day's value times its month's length over the mean month's: usage priced per month
-/// costs the same every day.
-fn scaled_by_month_length(values: &[Option<f64>], month_days: &[f64]) -> Vec<Option<f64>> {
-    values
-        .iter()
-        .zip(month_days)
-        .map(|(v, days)| v.map(|v| v * days / MEAN_MONTH_DAYS))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{Cost, resource_table};
+    use super::super::fixtures::{Cost, priced_per_month, resource_table};
     use super::super::like_for_like::{AccountDays, rows_of, steady_series};
     use super::super::root_cause::root_cause;
     use super::super::series::{FineTable, Level, SeriesKey};
@@ -232,9 +205,8 @@ mod tests {
     fn hidden(table: &FineTable, total: &SeriesKey, found: &[Event]) -> Option<Event> {
         let rows = rows_of(table, total);
         let steady = |window| steady_series(table, &rows, window, &AccountDays::new());
-        let month_days = super::super::month_lengths(table);
         let settings = (&Thresholds::default(), &ScoringParams::default());
-        hidden_level_shift(found, &steady, &month_days, settings)
+        hidden_level_shift(found, &steady, table.days, settings)
     }
 
     /// ±2% of day-to-day noise, the same on every run.
@@ -303,14 +275,19 @@ mod tests {
 
     #[test]
     fn usage_priced_per_month_does_not_step_on_the_first_of_a_month() {
-        // Storage of a fixed size priced by the GB-month, from 2026-01-04: its daily cost is
-        // 10.7% higher in February (day 28 on) than in January, and lower again in March.
-        let first_day = days_from_civil(2026, 1, 4);
+        // Storage of a fixed size priced by the GB-month, from 2025-12-19 to 2026-02-26: its
+        // daily cost is 10.7% higher in February (day 44 on) than in January.
+        let first_day = days_from_civil(2025, 12, 19);
         let per_month = |day: usize| {
             let (y, m, _) = civil_from_days(first_day + day as i64);
             Some(3100.0 / days_in_month(y, i64::from(m)) as f64 * noise(day, 2))
         };
-        let (table, total) = table_of((2026, 1, 4), &[&per_month]);
+        let (mut table, total) = table_of((2025, 12, 19), &[&per_month]);
+        // Read as billed cost, it steps on 1 February.
+        let event = hidden(&table, &total, &[]).expect("a step of billed cost");
+        assert_eq!(event.first, 44);
+        // Read as the cost of a line priced per month, it does not.
+        priced_per_month(&mut table, "vol-a");
         assert_eq!(hidden(&table, &total, &[]), None);
 
         // The same line priced by the unit, costing 25% more from February on, steps there.

@@ -222,6 +222,7 @@ mod tests {
                     currency: 1,
                     keys: [0, 0, 0, 0, 0, line],
                     value,
+                    monthly: false,
                 })
             };
             add(1, 10.0);
@@ -263,6 +264,7 @@ mod tests {
                     currency: 1,
                     keys: [account, 0, 0, 0, 0, account],
                     value: base * step * spike,
+                    monthly: false,
                 });
             }
         }

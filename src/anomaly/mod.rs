@@ -345,7 +345,6 @@ fn score_all(
     options: &Options,
 ) -> Vec<SeriesResult> {
     let rows = series::rows_by_series(table, &options.levels);
-    let month_days = month_lengths(table);
     let score = |(key, values): &(SeriesKey, Vec<Option<f64>>), spiked: &AccountDays| {
         let own_rows = rows.get(key).map_or(&[][..], Vec::as_slice);
         // Read once, when the series first needs a like-for-like series.
@@ -355,7 +354,7 @@ fn score_all(
                 .get_or_init(|| like_for_like::SeriesLines::new(table, own_rows))
                 .steady_series(table, window, spiked)
         };
-        score_series(values, &steady, &month_days, options)
+        score_series(values, &steady, options)
     };
     let is_account = |key: &SeriesKey| key.level == Level::Account;
     let none = AccountDays::new();
@@ -373,16 +372,6 @@ fn score_all(
         .into_iter()
         .zip(others)
         .filter_map(|(account, other)| account.or(other))
-        .collect()
-}
-
-/// The length in days of the month of each day of the table.
-fn month_lengths(table: &FineTable) -> Vec<f64> {
-    (0..table.days)
-        .map(|d| {
-            let (year, month, _) = crate::calendar::civil_from_days(table.first_day + d as i64);
-            crate::calendar::days_in_month(year, i64::from(month)) as f64
-        })
         .collect()
 }
 
@@ -408,12 +397,7 @@ fn account_spike_days<'a>(
 /// a run's test, as the scan picks the best of every split.
 const SCAN_P: f64 = 1e-3;
 
-fn score_series(
-    values: &[Option<f64>],
-    steady: events::Steady,
-    month_days: &[f64],
-    options: &Options,
-) -> SeriesResult {
+fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Options) -> SeriesResult {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     if present.iter().any(|v| v.is_nan()) {
         return SeriesResult::Skipped("contains NaN".into());
@@ -449,7 +433,7 @@ fn score_series(
     );
     if options.method != Method::Zscore {
         let settings = (&options.thresholds, &params);
-        let step = hidden::hidden_level_shift(&events, steady, month_days, settings);
+        let step = hidden::hidden_level_shift(&events, steady, values.len(), settings);
         events.extend(step);
         let spikes = hidden::hidden_spikes(&events, steady, values.len(), settings);
         events.extend(spikes);
@@ -544,6 +528,16 @@ fn to_anomaly(
         since,
         (options.params.weeks, options.explain),
     );
+    let billed = BilledRatios::of(table, key, e);
+    let contributors = cause
+        .contributors
+        .into_iter()
+        .map(|c| Contributor {
+            expected: c.expected * billed.during,
+            delta: c.delta * billed.during,
+            ..c
+        })
+        .collect();
     Anomaly {
         level: key.level,
         series: key.label(table),
@@ -551,22 +545,47 @@ fn to_anomaly(
         first_day: day_label(table, e.first),
         last_day: day_label(table, e.last),
         kind: e.kind,
-        expected: e.expected,
-        actual: e.actual,
-        impact: e.impact(),
+        expected: e.expected * billed.during,
+        actual: e.actual * billed.during,
+        impact: e.impact() * billed.during,
         impact_pct: e.impact_pct(),
         score: e.score,
-        level_before: e.level_before,
-        level_after: e.level_after,
+        level_before: e.level_before.map(|v| v * billed.before),
+        level_after: e.level_after.map(|v| v * billed.during),
         p_value: e.p_value,
         parents: parents.iter().map(|p| p.label(table)).collect(),
         parts: Vec::new(),
-        root_cause: cause.contributors,
+        root_cause: contributors,
         lifecycle_share: cause.lifecycle_share,
         like_for_like: e.lines_billed.map(|(from, to)| LinesBilled {
             from: day_label(table, from),
             to: day_label(table, to),
         }),
+    }
+}
+
+/// What turns an event's amounts, measured in mean-month cost ([`series::MEAN_MONTH_DAYS`]),
+/// into billed cost: the ratio of billed to mean-month cost of the lines it counts, over its
+/// days and over the step window before it. Both are exactly 1 for a series without usage
+/// priced per month.
+struct BilledRatios {
+    during: f64,
+    before: f64,
+}
+
+impl BilledRatios {
+    fn of(table: &FineTable, key: &SeriesKey, e: &events::Event) -> BilledRatios {
+        let counted = root_cause::counted_lines(table, key, e);
+        let in_event = |r: &series::FineRow| key.matches(r) && counted(r);
+        let during = table.billed_ratio(&in_event, e.first..=e.last);
+        let before = match e.first.checked_sub(1) {
+            Some(last) => {
+                let first = e.first.saturating_sub(changepoint::STEP_WINDOW_DAYS);
+                table.billed_ratio(&in_event, first..=last)
+            }
+            None => during,
+        };
+        BilledRatios { during, before }
     }
 }
 
@@ -665,6 +684,101 @@ mod tests {
         assert!(!is_lifecycle(&anomaly(Kind::Spike, 139.0, 0.3), &limits));
     }
 
+    /// ±2% of day-to-day noise, the same on every run.
+    fn noise(day: usize, line: usize) -> f64 {
+        let hash = ((day * 7919 + line * 104_729) as u64).wrapping_mul(2_654_435_761) % (1 << 32);
+        1.0 + 0.04 * (hash as f64 / (1u64 << 32) as f64 - 0.5)
+    }
+
+    #[test]
+    fn usage_priced_per_month_is_scored_in_mean_month_cost_and_reported_billed() {
+        use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
+        // 12 weeks from Monday 2026-01-05: `gp3` storage of a fixed size priced by the
+        // GB-month (its billed cost 10.7% higher per day in February, 9.7% lower in March),
+        // and `i-1` priced by the hour, which costs $1,000 more on Wednesday 2026-02-11 to
+        // Thursday 2026-02-12 (days 37 and 38).
+        let first_day = days_from_civil(2026, 1, 5);
+        let storage = |day: usize| {
+            let (y, m, _) = civil_from_days(first_day + day as i64);
+            Some(62_000.0 / days_in_month(y, i64::from(m)) as f64 * noise(day, 1))
+        };
+        let instance = |day: usize| {
+            let weekday = if day % 7 < 5 { 1000.0 } else { 400.0 };
+            let spike = if (37..=38).contains(&day) { 500.0 } else { 0.0 };
+            Some(weekday * noise(day, 2) + spike)
+        };
+        let lines: [(&str, fixtures::Cost); 2] = [("gp3", &storage), ("i-1", &instance)];
+        let mut table = fixtures::resource_table(first_day, 84, &lines);
+        let options = Options {
+            levels: vec![Level::Total],
+            ..Options::default()
+        };
+        // Read as billed cost, the spike's impact is off by more than 10%: February's storage
+        // step ($214 a day) is half in its same-weekday baseline.
+        let billed = detect_in_table(&table, &options, Vec::new());
+        assert_eq!(billed.anomalies.len(), 1, "{:#?}", billed.anomalies);
+        let off = (billed.anomalies[0].impact - 1000.0).abs();
+        assert!(off > 100.0, "{}", billed.anomalies[0].impact);
+
+        fixtures::priced_per_month(&mut table, "gp3");
+        let found = detect_in_table(&table, &options, Vec::new());
+        assert_eq!(found.anomalies.len(), 1, "{:#?}", found.anomalies);
+        let spike = &found.anomalies[0];
+        assert_eq!(
+            (
+                spike.kind,
+                spike.first_day.as_str(),
+                spike.last_day.as_str()
+            ),
+            (Kind::Spike, "2026-02-11", "2026-02-12")
+        );
+        // Its actual cost is what was billed on its days, to the cent and beyond.
+        let billed_on_its_days: f64 = (37..=38)
+            .map(|d| storage(d).unwrap() + instance(d).unwrap())
+            .sum();
+        assert!(
+            (spike.actual - billed_on_its_days).abs() < 1e-9 * billed_on_its_days,
+            "{} vs {billed_on_its_days}",
+            spike.actual
+        );
+        assert!((spike.impact - 1000.0).abs() < 100.0, "{}", spike.impact);
+        // Its root cause names the instance and sums exactly to its billed impact.
+        assert_eq!(spike.root_cause[0].resource, "i-1");
+        let sum: f64 = spike.root_cause.iter().map(|c| c.delta).sum();
+        assert!((sum - spike.impact).abs() < 1e-9 * spike.impact.abs());
+    }
+
+    #[test]
+    fn pricing_units_that_name_a_month_or_count_monthly_things_are_priced_per_month() {
+        for unit in [
+            "GB-Mo",
+            "IOPS-Mo",
+            "GiBps-mo",
+            "GB-Month",
+            "GB-Months",
+            "GB/Month",
+            "Obj-Month",
+            "GiB/Second-Months",
+            "Keys",
+            "Secrets",
+            " metrics ",
+        ] {
+            assert!(series::is_priced_per_month(unit), "{unit}");
+        }
+        for unit in [
+            "Hrs",
+            "GB",
+            "Requests",
+            "LCU-Hrs",
+            "Lambda-GB-Second",
+            "",
+            "Mo",
+            "Monitor",
+        ] {
+            assert!(!series::is_priced_per_month(unit), "{unit}");
+        }
+    }
+
     #[test]
     fn a_level_shift_with_parts_names_how_many_finer_series_moved_with_it() {
         let mut a = anomaly(Kind::LevelShift, -500.0, 0.0);
@@ -733,6 +847,7 @@ pub(crate) mod fixtures {
                         currency: 1,
                         keys,
                         value,
+                        monthly: false,
                     });
                 }
             }
@@ -743,6 +858,19 @@ pub(crate) mod fixtures {
             strings,
             rows,
             missing_days: Vec::new(),
+        }
+    }
+
+    /// Marks the lines of `resource` as priced per month, as reading them from a cube does:
+    /// their billed cost becomes mean-month cost.
+    pub fn priced_per_month(table: &mut FineTable, resource: &str) {
+        let id = table.strings.iter().position(|s| s == resource);
+        let scales: Vec<f64> = (0..table.days).map(|d| table.month_scale(d)).collect();
+        for row in table.rows.iter_mut() {
+            if id.is_some_and(|id| row.keys[5] == id as u32) {
+                row.monthly = true;
+                row.value *= scales[row.day as usize];
+            }
         }
     }
 

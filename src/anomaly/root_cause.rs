@@ -179,7 +179,11 @@ pub fn root_cause(
 /// Which of the series' rows an event counts: all of them, or for a change of the lines
 /// billed throughout ([`Event::lines_billed`]), those of the lines billed on its first and
 /// last day and every day between.
-fn counted_lines(table: &FineTable, key: &SeriesKey, event: &Event) -> impl Fn(&FineRow) -> bool {
+pub(super) fn counted_lines(
+    table: &FineTable,
+    key: &SeriesKey,
+    event: &Event,
+) -> impl Fn(&FineRow) -> bool {
     let counted = event.lines_billed.map(|span| {
         let rows = table.rows.iter().filter(|r| key.matches(r));
         like_for_like::lines_billed_throughout(rows, span)

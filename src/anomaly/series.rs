@@ -1,8 +1,15 @@
 //! Daily series at several levels from one fine daily cube.
 //!
 //! The cube is read once into a compact table (interned strings, one row per day ×
-//! account × service × usage type × region × operation × resource); the series of every
-//! level are sums over it, and the root-cause breakdown reads the same table.
+//! account × service × usage type × region × operation × resource × pricing unit); the
+//! series of every level are sums over it, and the root-cause breakdown reads the same table.
+//!
+//! N.B. The table holds *mean-month* cost, not billed cost. Usage priced per month (storage
+//! by the GB-month, KMS keys, secrets) is billed by the hour as a share of its month, so its
+//! daily cost is its monthly cost over the month's length: it steps by +10.7% on 1 February
+//! and −9.7% on 1 March with nothing changed. Each such row is scaled to a month of
+//! [`MEAN_MONTH_DAYS`] days ([`FineTable::month_scale`]); detection sees no step there, and
+//! an anomaly's amounts are converted back to billed cost ([`FineTable::billed_ratio`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,6 +17,7 @@ use serde::Serialize;
 
 use crate::cube::{CURRENCY, Cube, Dimension};
 use crate::error::{Error, Result};
+use crate::money::CompensatedSum;
 
 /// The levels at which series are built, so that opposite moves at one level cannot hide
 /// each other at another.
@@ -52,7 +60,8 @@ impl Level {
     }
 }
 
-/// The dimensions of the fine cube, in this order.
+/// The dimensions of the fine cube, in this order: the six of [`FineRow::keys`], then the
+/// pricing unit, read into [`FineRow::monthly`].
 pub fn fine_dimensions() -> Vec<Dimension> {
     vec![
         Dimension::Account,
@@ -61,7 +70,29 @@ pub fn fine_dimensions() -> Vec<Dimension> {
         Dimension::Region,
         Dimension::Operation,
         Dimension::Resource,
+        Dimension::PricingUnit,
     ]
+}
+
+/// The mean length of a Gregorian month in days (365.2425 / 12): cost priced per month is
+/// measured as if every month were this long.
+pub const MEAN_MONTH_DAYS: f64 = 365.2425 / 12.0;
+
+/// Pricing units that count things priced per month without saying so, each billed by the
+/// hour as a share of its month: AWS KMS keys, Secrets Manager secrets, CloudWatch metrics
+/// and alarms.
+const PER_MONTH_COUNTS: &[&str] = &["keys", "secrets", "metrics", "alarms"];
+
+/// Whether usage in `unit` is priced per month and billed by the hour as a share of its
+/// month: a unit that names a month (`GB-Mo`, `IOPS-Mo`, `GiBps-mo`, `GB-Month`,
+/// `GB/Month`, `Obj-Month`, `GiB/Second-Months`) or one of [`PER_MONTH_COUNTS`].
+pub fn is_priced_per_month(unit: &str) -> bool {
+    let unit = unit.trim().to_ascii_lowercase();
+    let names_a_month = unit
+        .split(['-', '/', ' '])
+        .skip(1)
+        .any(|part| matches!(part, "mo" | "mos" | "month" | "months"));
+    names_a_month || PER_MONTH_COUNTS.contains(&unit.as_str())
 }
 
 /// Index of each dimension in [`FineRow::keys`].
@@ -78,7 +109,11 @@ pub struct FineRow {
     pub day: u32,
     pub currency: u32,
     pub keys: [u32; 6],
+    /// Mean-month cost: the billed cost, times [`FineTable::month_scale`] of its day when
+    /// `monthly`.
     pub value: f64,
+    /// Priced per month and billed as a share of its month ([`is_priced_per_month`]).
+    pub monthly: bool,
 }
 
 /// The fine cube in memory.
@@ -104,6 +139,67 @@ impl FineTable {
         &self.strings[id as usize]
     }
 
+    /// The factor that turns billed cost priced per month into mean-month cost on day index
+    /// `day` of the table ([`month_scale`]).
+    pub fn month_scale(&self, day: usize) -> f64 {
+        month_scale(self.first_day + day as i64)
+    }
+
+    /// A row's billed cost.
+    pub fn billed(&self, row: &FineRow) -> f64 {
+        if row.monthly {
+            row.value / self.month_scale(row.day as usize)
+        } else {
+            row.value
+        }
+    }
+
+    /// The ratio of billed to mean-month cost of the rows for which `counted` holds on the
+    /// days of `days`: what turns an amount measured on them into billed cost. Exactly 1
+    /// when they hold nothing priced per month. Measured on absolute amounts, so that it
+    /// stays between the ratios of the longest and the shortest month when credits offset
+    /// charges.
+    pub fn billed_ratio(
+        &self,
+        counted: &dyn Fn(&FineRow) -> bool,
+        days: std::ops::RangeInclusive<usize>,
+    ) -> f64 {
+        let (mut billed, mut measured) = (CompensatedSum::default(), CompensatedSum::default());
+        let mut any_monthly = false;
+        for row in self.rows.iter() {
+            if days.contains(&(row.day as usize)) && counted(row) {
+                any_monthly |= row.monthly;
+                billed += self.billed(row).abs();
+                measured += row.value.abs();
+            }
+        }
+        let (billed, measured) = (billed.value(), measured.value());
+        if !any_monthly || measured == 0.0 {
+            return 1.0;
+        }
+        billed / measured
+    }
+
+    /// The same table in billed cost: every row's value billed, none priced per month.
+    pub fn in_billed_cost(&self) -> FineTable {
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| FineRow {
+                value: self.billed(row),
+                monthly: false,
+                ..*row
+            })
+            .collect();
+        FineTable {
+            first_day: self.first_day,
+            days: self.days,
+            strings: self.strings.clone(),
+            rows,
+            missing_days: self.missing_days.clone(),
+        }
+    }
+
     /// Reads a daily cube built with [`fine_dimensions`] and one metric.
     pub fn from_cube(cube: &Cube) -> Result<FineTable> {
         let df = &cube.frame;
@@ -115,10 +211,13 @@ impl FineTable {
         let periods = cube.periods()?;
         let values = cube.values(*metric)?;
         let currencies = cube.text(CURRENCY)?;
-        let dims = fine_dimensions()
+        let dimensions = fine_dimensions();
+        let (key_dimensions, unit_dimension) = dimensions.split_at(6);
+        let dims = key_dimensions
             .iter()
             .map(|d| cube.text(&d.name()))
             .collect::<Result<Vec<_>>>()?;
+        let units = cube.text(&unit_dimension[0].name())?;
         let day_of = |micros: i64| micros.div_euclid(86_400_000_000);
         let first_day = periods.iter().flatten().map(day_of).min().unwrap_or(0);
         let last_day = periods
@@ -131,6 +230,11 @@ impl FineTable {
         let mut interner = Interner::default();
         let mut rows = Vec::with_capacity(df.height());
         let mut seen = vec![false; days];
+        // Whether each pricing unit met so far is priced per month.
+        let mut per_month: HashMap<String, bool> = HashMap::new();
+        let month_scale: Vec<f64> = (0..days)
+            .map(|d| month_scale(first_day + d as i64))
+            .collect();
         for i in 0..df.height() {
             let day = (day_of(periods.get(i).unwrap_or(0)) - first_day) as usize;
             seen[day] = true;
@@ -138,11 +242,24 @@ impl FineTable {
             for (k, col) in keys.iter_mut().zip(&dims) {
                 *k = interner.id(col.get(i).unwrap_or(""));
             }
+            let unit = units.get(i).unwrap_or("");
+            let monthly = match per_month.get(unit) {
+                Some(monthly) => *monthly,
+                None => *per_month
+                    .entry(unit.to_string())
+                    .or_insert(is_priced_per_month(unit)),
+            };
+            let billed = values.get(i).unwrap_or(0.0);
             rows.push(FineRow {
                 day: day as u32,
                 currency: interner.id(currencies.get(i).unwrap_or("")),
                 keys,
-                value: values.get(i).unwrap_or(0.0),
+                value: if monthly {
+                    billed * month_scale[day]
+                } else {
+                    billed
+                },
+                monthly,
             });
         }
         let missing_days = seen
@@ -159,6 +276,13 @@ impl FineTable {
             missing_days,
         })
     }
+}
+
+/// The factor that turns a day's billed cost priced per month into mean-month cost: the
+/// length of the month of day number `day` over [`MEAN_MONTH_DAYS`].
+pub fn month_scale(day: i64) -> f64 {
+    let (year, month, _) = crate::calendar::civil_from_days(day);
+    crate::calendar::days_in_month(year, i64::from(month)) as f64 / MEAN_MONTH_DAYS
 }
 
 #[derive(Default)]
