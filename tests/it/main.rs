@@ -14,6 +14,8 @@ mod cli;
 mod conformance;
 // Optimization proposals against the generator's injected waste.
 mod proposals;
+// Anomaly detection across months of different lengths.
+mod anomalies;
 // The weekly report: golden file, budgets, hostile input.
 mod report;
 // The synthetic generator: determinism and truth.
