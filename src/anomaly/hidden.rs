@@ -176,7 +176,7 @@ fn strongest_step(n: usize, first: usize, steady: Steady) -> Option<(StepTest, V
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{Cost, priced_per_month, resource_table};
+    use super::super::fixtures::{Cost, noise, priced_per_month, resource_table};
     use super::super::like_for_like::{AccountDays, rows_of, steady_series};
     use super::super::root_cause::root_cause;
     use super::super::series::{FineTable, Level, SeriesKey};
@@ -207,12 +207,6 @@ mod tests {
         let steady = |window| steady_series(table, &rows, window, &AccountDays::new());
         let settings = (&Thresholds::default(), &ScoringParams::default());
         hidden_level_shift(found, &steady, table.days, settings)
-    }
-
-    /// ±2% of day-to-day noise, the same on every run.
-    fn noise(day: usize, line: usize) -> f64 {
-        let hash = ((day * 7919 + line * 104_729) as u64).wrapping_mul(2_654_435_761) % (1 << 32);
-        1.0 + 0.04 * (hash as f64 / (1u64 << 32) as f64 - 0.5)
     }
 
     /// Line 2 costs 20% more from day 44; line 3 stops after day 50; line 4 starts on day 20.

@@ -684,11 +684,7 @@ mod tests {
         assert!(!is_lifecycle(&anomaly(Kind::Spike, 139.0, 0.3), &limits));
     }
 
-    /// ±2% of day-to-day noise, the same on every run.
-    fn noise(day: usize, line: usize) -> f64 {
-        let hash = ((day * 7919 + line * 104_729) as u64).wrapping_mul(2_654_435_761) % (1 << 32);
-        1.0 + 0.04 * (hash as f64 / (1u64 << 32) as f64 - 0.5)
-    }
+    use fixtures::noise;
 
     #[test]
     fn usage_priced_per_month_is_scored_in_mean_month_cost_and_reported_billed() {
@@ -859,6 +855,12 @@ pub(crate) mod fixtures {
             rows,
             missing_days: Vec::new(),
         }
+    }
+
+    /// ±2% of day-to-day noise, the same on every run.
+    pub fn noise(day: usize, line: usize) -> f64 {
+        let hash = ((day * 7919 + line * 104_729) as u64).wrapping_mul(2_654_435_761) % (1 << 32);
+        1.0 + 0.04 * (hash as f64 / (1u64 << 32) as f64 - 0.5)
     }
 
     /// Marks the lines of `resource` as priced per month, as reading them from a cube does:

@@ -247,6 +247,23 @@ impl CleanQuarters {
     }
 }
 
+const FALSE_DETECTIONS_HEADER: &str =
+    "| seed | kind | series | days | impact $ | score |\n|---:|---|---|---|---:|---:|";
+
+/// A false detection as a row under [`FALSE_DETECTIONS_HEADER`].
+fn false_detection_row(d: &FalseDetection) -> String {
+    format!(
+        "| {} | {} | {} | {} to {} | {:.2} | {:.1} |",
+        d.seed,
+        d.kind.label(),
+        d.series,
+        d.first_day,
+        d.last_day,
+        d.impact,
+        d.score
+    )
+}
+
 /// The first day of the clean quarters: Monday 2026-01-05, twelve weeks to 2026-03-29.
 const QUARTER_START: (i32, u32, u32) = (2026, 1, 5);
 const QUARTER_DAYS: u32 = 84;
@@ -320,26 +337,11 @@ pub fn render_clean_quarters(rows: &[(Method, CleanQuarters)], seeds: &[u64]) ->
         );
     }
     for (method, q) in rows {
-        let lines: Vec<String> = q
-            .detections
-            .iter()
-            .map(|d| {
-                format!(
-                    "| {} | {} | {} | {}..{} | {:.2} | {:.1} |",
-                    d.seed,
-                    d.series,
-                    d.kind.label(),
-                    d.first_day,
-                    d.last_day,
-                    d.impact,
-                    d.score
-                )
-            })
-            .collect();
+        let lines: Vec<String> = q.detections.iter().map(false_detection_row).collect();
         render_table(
             &mut out,
             &format!("{method:?}: anomalies on the clean quarters"),
-            "| seed | series | kind | days | impact | score |\n|---:|---|---|---|---:|---:|",
+            FALSE_DETECTIONS_HEADER,
             &lines,
         );
     }
@@ -969,26 +971,12 @@ fn render_misses(out: &mut String, method: Method, s: &Score) {
     );
     render_off_start(out, method, s);
     render_repeated(out, method, s);
-    let false_detections: Vec<String> = s
-        .false_detections
-        .iter()
-        .map(|d| {
-            format!(
-                "| {} | {} | {} | {} to {} | {:.2} | {:.1} |",
-                d.seed,
-                d.kind.label(),
-                d.series,
-                d.first_day,
-                d.last_day,
-                d.impact,
-                d.score
-            )
-        })
-        .collect();
+    let false_detections: Vec<String> =
+        s.false_detections.iter().map(false_detection_row).collect();
     render_table(
         out,
         &format!("{method:?}: false detections"),
-        "| seed | kind | series | days | impact $ | score |\n|---:|---|---|---|---:|---:|",
+        FALSE_DETECTIONS_HEADER,
         &false_detections,
     );
 }
