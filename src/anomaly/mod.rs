@@ -1,7 +1,9 @@
 //! Anomaly detection on daily cost series.
 //!
 //! 1. One fine daily cube (day × account × service × usage type × region × operation ×
-//!    resource, one metric) is read into memory ([`series::FineTable`]).
+//!    resource × pricing unit, one metric) is read into memory ([`series::FineTable`]), in
+//!    mean-month cost: usage priced per month is scaled to a month of the mean length, and
+//!    every anomaly is reported in billed cost.
 //! 2. Series are built at several levels at once ([`series::Level`]): total, account,
 //!    service, account × service, usage type within a service.
 //! 3. Each series is scored in parallel (rayon, over plain `f64` slices — never polars
@@ -576,14 +578,21 @@ struct BilledRatios {
 impl BilledRatios {
     fn of(table: &FineTable, key: &SeriesKey, e: &events::Event) -> BilledRatios {
         let counted = root_cause::counted_lines(table, key, e);
-        let in_event = |r: &series::FineRow| key.matches(r) && counted(r);
-        let during = table.billed_ratio(&in_event, e.first..=e.last);
-        let before = match e.first.checked_sub(1) {
-            Some(last) => {
-                let first = e.first.saturating_sub(changepoint::STEP_WINDOW_DAYS);
-                table.billed_ratio(&in_event, first..=last)
-            }
-            None => during,
+        let from = e.first.saturating_sub(changepoint::STEP_WINDOW_DAYS);
+        // The event's rows and those of the step window before it, in one pass.
+        let rows: Vec<&series::FineRow> = table
+            .rows
+            .iter()
+            .filter(|r| (from..=e.last).contains(&(r.day as usize)))
+            .filter(|r| key.matches(r) && counted(r))
+            .collect();
+        let (before, during): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|r| (r.day as usize) < e.first);
+        let during = table.billed_ratio(during.into_iter());
+        let before = if e.first == 0 {
+            during
+        } else {
+            table.billed_ratio(before.into_iter())
         };
         BilledRatios { during, before }
     }
@@ -661,6 +670,7 @@ fn drop_partial_trailing_day(load: &Load, table: &mut FineTable) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fixtures::noise;
 
     fn anomaly(kind: Kind, impact: f64, lifecycle_share: f64) -> Anomaly {
         let mut a = fixtures::anomaly(kind, ("2025-09-14", "2025-09-17"), 700.0, impact);
@@ -683,8 +693,6 @@ mod tests {
         ));
         assert!(!is_lifecycle(&anomaly(Kind::Spike, 139.0, 0.3), &limits));
     }
-
-    use fixtures::noise;
 
     #[test]
     fn usage_priced_per_month_is_scored_in_mean_month_cost_and_reported_billed() {
@@ -869,7 +877,7 @@ pub(crate) mod fixtures {
         let id = table.strings.iter().position(|s| s == resource);
         let scales: Vec<f64> = (0..table.days).map(|d| table.month_scale(d)).collect();
         for row in table.rows.iter_mut() {
-            if id.is_some_and(|id| row.keys[5] == id as u32) {
+            if id.is_some_and(|id| row.keys[super::series::RESOURCE] == id as u32) {
                 row.monthly = true;
                 row.value *= scales[row.day as usize];
             }

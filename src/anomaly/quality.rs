@@ -185,20 +185,8 @@ pub fn measure(seeds: &[u64], method: Method, setup: &Setup, work: &Path) -> Res
         let with = work.join(format!("seed-{seed}"));
         let clean = work.join(format!("seed-{seed}-clean"));
         for (dir, anomalies) in [(&with, true), (&clean, false)] {
-            if !dir.join("truth.json").exists() {
-                generate(&SynthOptions {
-                    out: dir.to_path_buf(),
-                    start: (2025, 8, 4),
-                    days: setup.days,
-                    accounts: setup.accounts,
-                    seed,
-                    format: SynthFormat::Cur2,
-                    anomalies,
-                    waste: true,
-                    force: true,
-                    target_rows: setup.target_rows,
-                })?;
-            }
+            let period = ((2025, 8, 4), setup.days);
+            generate_unless_present(dir, period, (seed, anomalies), setup)?;
         }
         let options = measured_options(method, setup);
         let (found, _) = run(&with, &options)?;
@@ -279,20 +267,7 @@ pub fn measure_clean_quarters(
     let mut out = CleanQuarters::default();
     for &seed in seeds {
         let dir = work.join(format!("quarter-{seed}-clean"));
-        if !dir.join("truth.json").exists() {
-            generate(&SynthOptions {
-                out: dir.to_path_buf(),
-                start: QUARTER_START,
-                days: QUARTER_DAYS,
-                accounts: setup.accounts,
-                seed,
-                format: SynthFormat::Cur2,
-                anomalies: false,
-                waste: true,
-                force: true,
-                target_rows: setup.target_rows,
-            })?;
-        }
+        generate_unless_present(&dir, (QUARTER_START, QUARTER_DAYS), (seed, false), setup)?;
         let (found, _) = run(&dir, &measured_options(method, setup))?;
         out.series_days += found.series_days_scored;
         out.detections
@@ -346,6 +321,32 @@ pub fn render_clean_quarters(rows: &[(Method, CleanQuarters)], seeds: &[u64]) ->
         );
     }
     out
+}
+
+/// Generates a measured dataset in `dir` — CUR 2.0 over `days` days from `start`, waste
+/// kept, anomalies injected or not — unless a finished one (its `truth.json`) is there.
+fn generate_unless_present(
+    dir: &Path,
+    (start, days): ((i32, u32, u32), u32),
+    (seed, anomalies): (u64, bool),
+    setup: &Setup,
+) -> Result<()> {
+    if dir.join("truth.json").exists() {
+        return Ok(());
+    }
+    generate(&SynthOptions {
+        out: dir.to_path_buf(),
+        start,
+        days,
+        accounts: setup.accounts,
+        seed,
+        format: SynthFormat::Cur2,
+        anomalies,
+        waste: true,
+        force: true,
+        target_rows: setup.target_rows,
+    })?;
+    Ok(())
 }
 
 /// The detection options measured: the defaults, alerting at the sizes the measurement

@@ -154,24 +154,17 @@ impl FineTable {
         }
     }
 
-    /// The ratio of billed to mean-month cost of the rows for which `counted` holds on the
-    /// days of `days`: what turns an amount measured on them into billed cost. Exactly 1
-    /// when they hold nothing priced per month. Measured on absolute amounts, so that it
-    /// stays between the ratios of the longest and the shortest month when credits offset
-    /// charges.
-    pub fn billed_ratio(
-        &self,
-        counted: &dyn Fn(&FineRow) -> bool,
-        days: std::ops::RangeInclusive<usize>,
-    ) -> f64 {
+    /// The ratio of billed to mean-month cost of `rows`: what turns an amount measured on
+    /// them into billed cost. Exactly 1 when they hold nothing priced per month. Measured on
+    /// absolute amounts, so that it stays between the ratios of the longest and the
+    /// shortest month when credits offset charges.
+    pub fn billed_ratio<'a>(&self, rows: impl Iterator<Item = &'a FineRow>) -> f64 {
         let (mut billed, mut measured) = (CompensatedSum::default(), CompensatedSum::default());
         let mut any_monthly = false;
-        for row in self.rows.iter() {
-            if days.contains(&(row.day as usize)) && counted(row) {
-                any_monthly |= row.monthly;
-                billed += self.billed(row).abs();
-                measured += row.value.abs();
-            }
+        for row in rows {
+            any_monthly |= row.monthly;
+            billed += self.billed(row).abs();
+            measured += row.value.abs();
         }
         let (billed, measured) = (billed.value(), measured.value());
         if !any_monthly || measured == 0.0 {
