@@ -176,12 +176,12 @@ fn strongest_step(n: usize, first: usize, steady: Steady) -> Option<(StepTest, V
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{Cost, noise, priced_per_month, resource_table};
+    use super::super::fixtures::{Cost, billed_per_month, noise, priced_per_month, resource_table};
     use super::super::like_for_like::{AccountDays, rows_of, steady_series};
     use super::super::root_cause::root_cause;
     use super::super::series::{FineTable, Level, SeriesKey};
     use super::*;
-    use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
+    use crate::calendar::days_from_civil;
 
     /// A table over 70 days from `start` with one line per resource: `vol-a`, `vol-b` and
     /// `vol-c` (strings 2, 3 and 4); and the key of its total.
@@ -272,10 +272,7 @@ mod tests {
         // Storage of a fixed size priced by the GB-month, from 2025-12-19 to 2026-02-26: its
         // daily cost is 10.7% higher in February (day 44 on) than in January.
         let first_day = days_from_civil(2025, 12, 19);
-        let per_month = |day: usize| {
-            let (y, m, _) = civil_from_days(first_day + day as i64);
-            Some(3100.0 / days_in_month(y, i64::from(m)) as f64 * noise(day, 2))
-        };
+        let per_month = |day: usize| Some(billed_per_month(3100.0, first_day, day) * noise(day, 2));
         let (mut table, total) = table_of((2025, 12, 19), &[&per_month]);
         // Read as billed cost, it steps on 1 February.
         let event = hidden(&table, &total, &[]).expect("a step of billed cost");

@@ -696,16 +696,14 @@ mod tests {
 
     #[test]
     fn usage_priced_per_month_is_scored_in_mean_month_cost_and_reported_billed() {
-        use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
+        use crate::calendar::days_from_civil;
         // 12 weeks from Monday 2026-01-05: `gp3` storage of a fixed size priced by the
         // GB-month (its billed cost 10.7% higher per day in February, 9.7% lower in March),
         // and `i-1` priced by the hour, which costs $1,000 more on Wednesday 2026-02-11 to
         // Thursday 2026-02-12 (days 37 and 38).
         let first_day = days_from_civil(2026, 1, 5);
-        let storage = |day: usize| {
-            let (y, m, _) = civil_from_days(first_day + day as i64);
-            Some(62_000.0 / days_in_month(y, i64::from(m)) as f64 * noise(day, 1))
-        };
+        let storage =
+            |day: usize| Some(fixtures::billed_per_month(62_000.0, first_day, day) * noise(day, 1));
         let instance = |day: usize| {
             let weekday = if day % 7 < 5 { 1000.0 } else { 400.0 };
             let spike = if (37..=38).contains(&day) { 500.0 } else { 0.0 };
@@ -869,6 +867,13 @@ pub(crate) mod fixtures {
     pub fn noise(day: usize, line: usize) -> f64 {
         let hash = ((day * 7919 + line * 104_729) as u64).wrapping_mul(2_654_435_761) % (1 << 32);
         1.0 + 0.04 * (hash as f64 / (1u64 << 32) as f64 - 0.5)
+    }
+
+    /// The billed daily cost of `monthly` priced per month on day index `day` of a table
+    /// from day number `first_day`: its month's share, by the month's length.
+    pub fn billed_per_month(monthly: f64, first_day: i64, day: usize) -> f64 {
+        let (y, m, _) = crate::calendar::civil_from_days(first_day + day as i64);
+        monthly / crate::calendar::days_in_month(y, i64::from(m)) as f64
     }
 
     /// Marks the lines of `resource` as priced per month, as reading them from a cube does:
