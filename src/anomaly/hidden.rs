@@ -76,6 +76,16 @@ pub fn hidden_level_shift(
     (persists && event.impact().abs() >= thresholds.min_impact && pct_ok).then_some(event)
 }
 
+/// Whether `event`, a spike or drop of the series' own, is the first days of `step`, a level
+/// shift the series hides: of the same direction and starting within a day of it. A step
+/// of what existing resources cost, while others stop beside it, can still flag its first
+/// days in the series' own sum; the step's impact counts those days, so they are one change.
+pub fn first_days_of(step: &Event, event: &Event) -> bool {
+    event.kind != Kind::LevelShift
+        && (event.impact() > 0.0) == (step.impact() > 0.0)
+        && event.first.abs_diff(step.first) <= 1
+}
+
 /// The spikes and drops of the lines billed throughout that no event in `found` covers,
 /// from the series' fifth week on: for each week, the lines billed from four weeks before it
 /// to a week after it (or the end of the data), scored by the seasonal detector. A run of
@@ -350,9 +360,9 @@ mod tests {
         assert!(cause.contributors.iter().all(|c| c.resource != "vol-b"));
     }
 
-    #[test]
-    fn a_hidden_change_already_reported_or_made_by_a_step_is_not_reported_again() {
-        let event = |first: usize, last: usize, kind: Kind, impact: f64| Event {
+    /// An event of `kind` over days `first..=last` moving the cost by `impact`.
+    fn event(first: usize, last: usize, kind: Kind, impact: f64) -> Event {
+        Event {
             kind,
             ..Event::level_shift(
                 first,
@@ -366,7 +376,25 @@ mod tests {
                     step: 1.0,
                 },
             )
-        };
+        }
+    }
+
+    #[test]
+    fn a_spike_or_drop_starting_with_a_hidden_step_its_way_is_its_first_days() {
+        let step = event(40, 69, Kind::LevelShift, -300.0);
+        assert!(first_days_of(&step, &event(40, 42, Kind::Drop, -50.0)));
+        assert!(first_days_of(&step, &event(39, 40, Kind::Drop, -50.0)));
+        // A spike; a drop two days later; another level shift.
+        assert!(!first_days_of(&step, &event(40, 41, Kind::Spike, 50.0)));
+        assert!(!first_days_of(&step, &event(42, 43, Kind::Drop, -50.0)));
+        assert!(!first_days_of(
+            &step,
+            &event(40, 69, Kind::LevelShift, -90.0)
+        ));
+    }
+
+    #[test]
+    fn a_hidden_change_already_reported_or_made_by_a_step_is_not_reported_again() {
         let hidden = event(40, 42, Kind::Drop, -60.0);
         // A drop overlapping it, or a level shift down in the four weeks before it.
         assert!(covers(&event(42, 43, Kind::Drop, -80.0), &hidden, 28));

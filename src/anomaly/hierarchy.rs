@@ -6,7 +6,7 @@
 //! moved with it named as its parts.
 
 use super::events::{Event, Kind};
-use super::series::{ACCOUNT, SERVICE, SeriesKey};
+use super::series::{ACCOUNT, Level, SERVICE, SeriesKey};
 
 /// A finer anomaly explains a coarser one when it overlaps in time, moves the same way and
 /// carries at least this share of the coarser one's impact.
@@ -79,6 +79,7 @@ pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
             .total_cmp(&reports[a].event.impact().abs())
             .then(a.cmp(&b))
     });
+    let service_wide = service_wide_steps(reports);
     let mut host: Vec<Option<usize>> = vec![None; reports.len()];
     for (rank, &i) in order.iter().enumerate() {
         host[i] = order[..rank].iter().copied().find(|&j| {
@@ -87,11 +88,50 @@ pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
                 && reports[j].key != reports[i].key
                 && (covers(&reports[j], &reports[i].key)
                     || same_step_of_a_service(&reports[j], &reports[i])
+                    || (service_wide[j] && usage_type_of_its_service(&reports[j], &reports[i]))
                     || same_spike_of_an_account(&reports[j], &reports[i]))
                 && part_of(&reports[i], &reports[j])
         });
     }
     host
+}
+
+/// For each report, whether it is an account's level shift of a service that stands for a
+/// step of the whole service: it explains the service's own shift (the service is among its
+/// parents), or another account's shift of the service starts within a day of it the same
+/// way ([`same_step_of_a_service`]).
+fn service_wide_steps(reports: &[Report]) -> Vec<bool> {
+    reports
+        .iter()
+        .map(|r| {
+            let explains_its_service = r
+                .parents
+                .iter()
+                .any(|p| p.level == Level::Service && p.part(SERVICE) == r.key.part(SERVICE));
+            let with_another_account = reports.iter().any(|other| {
+                other.key != r.key
+                    && same_step_of_a_service(r, other)
+                    && same_shape_and_direction(&r.event, &other.event)
+            });
+            r.key.level == Level::AccountService
+                && r.event.kind == Kind::LevelShift
+                && (explains_its_service || with_another_account)
+        })
+        .collect()
+}
+
+/// Whether `smaller` is a level shift of a usage type of all accounts within `larger`'s
+/// service, starting within a day of it. A step of a whole service shows in each of its
+/// usage types as in each of its accounts; when the account that holds the service's step
+/// is larger than any usage type's, the usage types' steps are parts of it too. An
+/// account's own step holds no usage type of all accounts: other accounts use it too.
+fn usage_type_of_its_service(larger: &Report, smaller: &Report) -> bool {
+    smaller.event.kind == Kind::LevelShift
+        && smaller.key.level == Level::ServiceUsageType
+        && smaller.key.part(ACCOUNT).is_none()
+        && smaller.key.currency == larger.key.currency
+        && smaller.key.part(SERVICE) == larger.key.part(SERVICE)
+        && larger.event.first.abs_diff(smaller.event.first) <= SAME_SERVICE_STEP_DAYS
 }
 
 /// Whether `report`'s series contains `key`, or `report` is a service or usage type of all
@@ -223,7 +263,6 @@ fn overlap_days(a: &Event, b: &Event) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::super::series::Level;
     use super::*;
 
     fn spike(first: usize, last: usize, impact: f64) -> Event {
@@ -384,6 +423,37 @@ mod tests {
             (&account_service(6, 7), shift(42, -50.0), None),
             (&account_service(4, 8), shift(40, -80.0), None),
         ]);
+    }
+
+    #[test]
+    fn a_service_step_held_by_an_account_holds_the_service_usage_types() {
+        // Two accounts step together: the step is the service's, and shows in its usage
+        // types of all accounts too.
+        let account_a = account_service(3, 7);
+        assert_hosts(&[
+            (&account_a, shift(40, -90.0), None),
+            (&account_service(4, 7), shift(41, -30.0), Some(&account_a)),
+            (&usage_type(7, 9), shift(40, -85.0), Some(&account_a)),
+            (&usage_type(7, 10), shift(39, -20.0), Some(&account_a)),
+            // Another service's usage type; one two days later (held by none).
+            (&usage_type(8, 9), shift(40, -50.0), None),
+            (&usage_type(7, 11), shift(42, -20.0), None),
+        ]);
+    }
+
+    #[test]
+    fn an_account_step_explaining_its_service_holds_the_service_usage_types() {
+        let (service, account) = service_and_account_service();
+        let hosts = hosts_of(vec![
+            (service, shift(40, -150.0)),
+            (account.clone(), shift(40, -120.0)),
+            (usage_type(7, 9), shift(41, -100.0)),
+        ]);
+        assert_eq!(host_of(&hosts, &usage_type(7, 9)), Some(account));
+    }
+
+    fn usage_type(service: u32, usage_type: u32) -> SeriesKey {
+        key(Level::ServiceUsageType, vec![(1, service), (2, usage_type)])
     }
 
     #[test]

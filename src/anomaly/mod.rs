@@ -435,8 +435,10 @@ fn score_series(values: &[Option<f64>], steady: events::Steady, options: &Option
     );
     if options.method != Method::Zscore {
         let settings = (&options.thresholds, &params);
-        let step = hidden::hidden_level_shift(&events, steady, values.len(), settings);
-        events.extend(step);
+        if let Some(step) = hidden::hidden_level_shift(&events, steady, values.len(), settings) {
+            events.retain(|e| !hidden::first_days_of(&step, e));
+            events.push(step);
+        }
         let spikes = hidden::hidden_spikes(&events, steady, values.len(), settings);
         events.extend(spikes);
     }
