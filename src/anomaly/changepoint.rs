@@ -147,47 +147,6 @@ pub fn step_test(values: &[Option<f64>], s: usize, min_after: usize) -> Option<S
     })
 }
 
-/// Whether a step found at `split`, at most [`EARLY_SPLIT_DAYS`] days after the first day
-/// the series can be tested on (two weeks after its first cost), had mostly happened before
-/// it: the week just before the split already carries the step more than half of the way
-/// from the series' first week (or the week two weeks before the split) to the week after
-/// it, or none of it. A split needs two weeks
-/// before it, so resources starting in a series' first two weeks show as a step on the first
-/// day a test can see, as the two weeks before it still hold the days before they started.
-/// Such a change is part of the series' history, and its day cannot be told.
-pub(crate) fn happened_in_untested_history(values: &[Option<f64>], split: usize) -> bool {
-    let first_cost = values
-        .iter()
-        .position(|v| v.is_some_and(|x| x != 0.0))
-        .unwrap_or(0);
-    let early = split < first_cost + STEP_WINDOW_DAYS + EARLY_SPLIT_DAYS;
-    if !early || split < STEP_WINDOW_DAYS || split + 7 > values.len() {
-        return false;
-    }
-    let mean_of = |days: std::ops::Range<usize>| {
-        let present: Vec<f64> = values[days].iter().flatten().copied().collect();
-        (present.len() >= 5).then(|| mean(&present)).flatten()
-    };
-    // Whole weeks, so that the weekly pattern cancels: the series' first week (or the week
-    // two weeks before the split) holds its old level.
-    let first_week = first_cost.max(split - STEP_WINDOW_DAYS);
-    let (Some(after), Some(week_before), Some(old_level)) = (
-        mean_of(split..split + 7),
-        mean_of(split - 7..split),
-        mean_of(first_week..first_week + 7),
-    ) else {
-        return false;
-    };
-    let step = after - old_level;
-    let from_week_before = after - week_before;
-    from_week_before * step <= 0.0 || from_week_before.abs() < 0.5 * step.abs()
-}
-
-/// Days after a series' first testable day within which a step may have happened in the
-/// untested days before it ([`happened_in_untested_history`]): the days a run's split search
-/// would reach back before its run.
-pub(crate) const EARLY_SPLIT_DAYS: usize = 3;
-
 /// A steady trend before the split that reaches the level after it is growth, not a step.
 pub(crate) fn continues_trend(values: &[Option<f64>], s: usize) -> bool {
     let weekly = |w: usize| -> Option<f64> {
@@ -216,28 +175,6 @@ mod tests {
 
     fn strongest(values: &[Option<f64>], steady: Option<Steady>, t: &Thresholds) -> Option<Event> {
         strongest_shift(values, FIRST_SPLIT, steady, t, 1e-3).map(|(shift, _)| shift)
-    }
-
-    #[test]
-    fn a_step_before_a_series_first_testable_split_happened_in_its_history() {
-        // First billed on day 20, 300 a day more from day 24: the first split with ten days
-        // of two weeks before it is day 30.
-        let from_day_24: Vec<Option<f64>> = [None; 20]
-            .into_iter()
-            .chain(weekly(8, 1000.0, 400.0))
-            .enumerate()
-            .map(|(d, v)| v.map(|x| x + 300.0 * f64::from(d >= 24)))
-            .collect();
-        assert!(happened_in_untested_history(&from_day_24, 30));
-        // A split past the series' first days can be placed by the search.
-        assert!(!happened_in_untested_history(&from_day_24, 40));
-        // A step on the split itself, with a week of the old level before it.
-        let from_day_31: Vec<Option<f64>> = from_day_24
-            .iter()
-            .enumerate()
-            .map(|(d, v)| v.map(|x| x - 300.0 * f64::from((24..31).contains(&d))))
-            .collect();
-        assert!(!happened_in_untested_history(&from_day_31, 31));
     }
 
     #[test]

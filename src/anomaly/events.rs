@@ -206,14 +206,9 @@ pub fn find_events(
             let split = shift.first;
             scan_from = split + changepoint::NEXT_SPLIT_DAYS;
             last_split = Some(split);
-            let in_history = changepoint::happened_in_untested_history(&levelled, split);
-            if in_history {
-                move_untested_history_to_new_level(&mut levelled, split);
-            } else {
-                move_history_to_new_level(&mut levelled, &shift);
-            }
+            move_history_to_new_level(&mut levelled, &shift);
             scores = score(&levelled);
-            if passes(&shift, thresholds) && !in_history {
+            if passes(&shift, thresholds) {
                 let settled = open_shift.as_ref().map_or(0, |(index, _)| index + 1);
                 fold_first_days(&mut events, settled, split, sign);
                 push_shift(&mut events, &mut open_shift, values, (shift, frozen));
@@ -355,34 +350,6 @@ fn move_history_to_new_level(levelled: &mut [Option<f64>], shift: &Event) {
     let step = shift.level_after.unwrap_or(0.0) - shift.level_before.unwrap_or(0.0);
     for v in levelled[..shift.first].iter_mut().flatten() {
         *v += step;
-    }
-}
-
-/// Moves the days before a step that happened in a series' untested first weeks
-/// ([`changepoint::happened_in_untested_history`]) to the level of the week after `split`,
-/// week by week: each of the two weeks before it by the difference between the week after
-/// it and its own mean (the days before them by that of the earlier week). The step happened
-/// within those weeks, so one offset for all of them would leave the days before it short of
-/// the new level and those after it over it.
-fn move_untested_history_to_new_level(levelled: &mut [Option<f64>], split: usize) {
-    let mean_of = |days: std::ops::Range<usize>| {
-        let present: Vec<f64> = levelled[days].iter().flatten().copied().collect();
-        super::stats::mean(&present)
-    };
-    let Some(after) = mean_of(split..split + 7) else {
-        return;
-    };
-    let offset_of_week = |from: usize| mean_of(from..from + 7).map(|m| after - m);
-    let (last_week, week_before) = (offset_of_week(split - 7), offset_of_week(split - 14));
-    for (d, v) in levelled[..split].iter_mut().enumerate() {
-        let offset = if d >= split - 7 {
-            last_week
-        } else {
-            week_before
-        };
-        if let (Some(v), Some(offset)) = (v.as_mut(), offset) {
-            *v += offset;
-        }
     }
 }
 
@@ -822,19 +789,6 @@ mod tests {
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!((e[0].first, e[0].last, e[0].kind), (30, 30, Kind::Spike));
         assert!((e[0].impact() - 600.0).abs() < 5.0, "{e:?}");
-    }
-
-    #[test]
-    fn resources_starting_in_a_series_untested_first_weeks_make_no_level_shift() {
-        // 300 a day more from day 8: the first split a test can see is day 14, whose two
-        // weeks before still hold days 0–7.
-        let from_day_8 = weekly_with(8, (1000.0, 400.0), |d, x| x + 300.0 * f64::from(d >= 8));
-        assert!(detect(&from_day_8).is_empty(), "{:?}", detect(&from_day_8));
-        // From day 15, with a week of the old level before it, it is a step of its own.
-        let from_day_15 = weekly_with(8, (1000.0, 400.0), |d, x| x + 300.0 * f64::from(d >= 15));
-        let e = detect(&from_day_15);
-        assert_eq!(e.len(), 1, "{e:?}");
-        assert_eq!((e[0].kind, e[0].first), (Kind::LevelShift, 15), "{e:?}");
     }
 
     #[test]
