@@ -12,7 +12,8 @@
 //! - every split is tested on the like-for-like series of its step test's window, and the
 //!   strongest significant step that no level shift of the series already starts at is one
 //!   more level shift ([`hidden_level_shift`]), counted on the lines billed from two weeks
-//!   before it to the end of the data;
+//!   before it to the end of the data; a spike or drop of the series' own its way starting
+//!   within a day of it is its first days ([`first_days_of`]) and is not reported apart;
 //! - every day is scored on the like-for-like series of the four weeks before its week to
 //!   the week after it, and a short run that no event of the series already covers is one
 //!   more spike or drop ([`hidden_spikes`]), counted on the lines billed from those four

@@ -64,10 +64,12 @@ pub fn most_specific(mut found: Vec<(SeriesKey, Event)>) -> Vec<Report> {
 }
 
 /// For each report, the larger one it is part of, if any: one covering its series
-/// ([`covers`]), of the same change ([`part_of`]), and able to hold parts (`can_host`: not
-/// a change of resources starting or stopping), in another series (two level shifts of one
-/// series are two changes). Largest first, so a report that is part of another holds no
-/// parts itself. An organisation-wide
+/// ([`covers`]; or of the same step of a service or spike of an account, see
+/// [`same_step_of_a_service`], [`usage_type_of_its_service`] and
+/// [`same_spike_of_an_account`]), of the same change ([`part_of`]), and able to hold parts
+/// (`can_host`: not a change of resources starting or stopping), in another series (two
+/// level shifts of one series are two changes). Largest first, so a report that is part of
+/// another holds no parts itself. An organisation-wide
 /// step shows in each account under half of it, and is one change, not one per account.
 pub fn part_hosts(reports: &[Report], can_host: &[bool]) -> Vec<Option<usize>> {
     let mut order: Vec<usize> = (0..reports.len()).collect();
@@ -104,18 +106,21 @@ fn service_wide_steps(reports: &[Report]) -> Vec<bool> {
     reports
         .iter()
         .map(|r| {
-            let explains_its_service = r
-                .parents
-                .iter()
-                .any(|p| p.level == Level::Service && p.part(SERVICE) == r.key.part(SERVICE));
-            let with_another_account = reports.iter().any(|other| {
-                other.key != r.key
-                    && same_step_of_a_service(r, other)
-                    && same_shape_and_direction(&r.event, &other.event)
-            });
-            r.key.level == Level::AccountService
-                && r.event.kind == Kind::LevelShift
-                && (explains_its_service || with_another_account)
+            let account_step =
+                r.key.level == Level::AccountService && r.event.kind == Kind::LevelShift;
+            let explains_its_service = || {
+                r.parents
+                    .iter()
+                    .any(|p| p.level == Level::Service && p.part(SERVICE) == r.key.part(SERVICE))
+            };
+            let with_another_account = || {
+                reports.iter().any(|other| {
+                    other.key != r.key
+                        && same_step_of_a_service(r, other)
+                        && same_shape_and_direction(&r.event, &other.event)
+                })
+            };
+            account_step && (explains_its_service() || with_another_account())
         })
         .collect()
 }
